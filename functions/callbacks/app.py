@@ -1,0 +1,63 @@
+"""Provider callbacks: authenticate, parse, store. 5xx only when storage fails, so providers retry."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from textstatus import api, runtime
+from textstatus.errors import InvalidCallbackError
+from textstatus.observability import count, logger, metrics
+from textstatus.providers.base import CallbackRequest
+
+app = APIGatewayRestResolver(enable_validation=True)
+api.install_error_handlers(app)
+
+Provider = Annotated[str, Path(pattern=api.PROVIDER_PATTERN, description="usajobs, comapi, govdelivery or wunderkind")]
+
+
+@app.route(
+    "/v1/callbacks/<provider>",
+    method=["POST", "PUT"],
+    responses={**api.ERROR_RESPONSES, 401: api.ERROR_RESPONSES[400] | {"description": "Unauthorized"}},
+    tags=["callbacks"],
+)
+def receive_callback(provider: Provider) -> api.CallbackAck:
+    """A provider's status callback (PUT for Wunderkind only), authenticated per provider."""
+    logger.append_keys(provider=provider)
+    event = app.current_event
+    request = CallbackRequest(
+        method=event.http_method.upper(),
+        headers={name.lower(): value for name, value in (event.headers or {}).items()},
+        query=dict(event.query_string_parameters or {}),
+        body=_raw_body(event.body, event.is_base64_encoded),
+    )
+    result = runtime.tracker().receive_callback(provider, request)
+    count("CallbacksAccepted", result.accepted)
+    count("CallbacksDuplicate", result.duplicates)
+    return api.CallbackAck(**asdict(result))
+
+
+def _raw_body(body: str | None, base64_encoded: bool) -> bytes:
+    """The exact bytes the provider sent: signatures are computed over them."""
+    if body is None:
+        return b""
+    if not base64_encoded:
+        return body.encode("utf-8")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidCallbackError("the body is not valid base64") from None
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,71 @@
+"""The client API: a message's status and history, registration, lookup by reference."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from textstatus import api, runtime
+from textstatus.events import MESSAGE_ID_PATTERN, REFERENCE_PATTERN
+from textstatus.observability import logger, metrics
+
+app = APIGatewayRestResolver(enable_validation=True)
+api.install_error_handlers(app)
+
+Provider = Annotated[str, Path(pattern=api.PROVIDER_PATTERN, description="usajobs, comapi, govdelivery or wunderkind")]
+MessageId = Annotated[str, Path(pattern=MESSAGE_ID_PATTERN, description="The provider's id of the message")]
+
+
+@app.get("/v1/messages/<provider>/<messageId>", responses=api.ERROR_RESPONSES, tags=["messages"])
+def get_message_status(
+    provider: Provider,
+    messageId: MessageId,  # noqa: N803 - the path's own name
+    refresh: Annotated[bool, Query(description="Ask the provider before answering")] = False,
+) -> api.MessageStatus:
+    """The current status. A message unknown here is looked up at the provider once and stored."""
+    logger.append_keys(provider=provider, message_id=messageId)
+    return api.message_status(runtime.tracker().status(provider, messageId, refresh=refresh))
+
+
+@app.get("/v1/messages/<provider>/<messageId>/events", responses=api.ERROR_RESPONSES, tags=["messages"])
+def get_message_events(provider: Provider, messageId: MessageId) -> api.MessageHistory:  # noqa: N803
+    """Every callback, poll, lookup and registration event, newest first."""
+    logger.append_keys(provider=provider, message_id=messageId)
+    events = runtime.tracker().history(provider, messageId)
+    return api.MessageHistory(provider=provider, message_id=messageId, events=[api.message_event(e) for e in events])
+
+
+@app.post("/v1/messages", status_code=201, responses=api.ERROR_RESPONSES, tags=["messages"])
+def register_messages(request: api.RegisterRequest) -> api.TrackedMessages:
+    """Start tracking messages (idempotent): by id, or from the provider's own send response."""
+    logger.append_keys(provider=request.provider)
+    tracker = runtime.tracker()
+    if request.message_id is not None:
+        registrations = [tracker.register(request.provider, request.message_id, request.reference, request.metadata)]
+    else:
+        registrations = tracker.register_send_response(
+            request.provider, request.send_response, request.reference, request.metadata
+        )
+    return api.TrackedMessages(
+        messages=[
+            api.TrackedMessage(**api.message_status(r.record).model_dump(), new=r.created) for r in registrations
+        ]
+    )
+
+
+@app.get("/v1/messages", responses=api.ERROR_RESPONSES, tags=["messages"])
+def list_messages_by_reference(
+    reference: Annotated[str, Query(pattern=REFERENCE_PATTERN, description="The client reference given at registration")],
+) -> api.MessageList:
+    """The messages registered with a client reference."""
+    return api.MessageList(messages=[api.message_status(item) for item in runtime.tracker().by_reference(reference)])
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

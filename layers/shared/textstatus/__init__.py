@@ -1,0 +1,1 @@
+"""textstatus: the normalized delivery status of text messages, whichever provider carried them."""

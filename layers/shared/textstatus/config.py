@@ -1,0 +1,116 @@
+"""Settings, validated once per cold start from the environment; secrets resolved lazily.
+
+This is the only module that reads `os.environ`. A secret setting `NAME` is taken from the
+environment variable `NAME` when it is set (the local stack, tests), and otherwise from the
+SSM SecureString parameter named by `NAME_PARAMETER` (AWS), read through Powertools
+Parameters with a cache age so that rotated secrets are picked up without a redeploy.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Self, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from textstatus.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Secret:
+    """Where a secret comes from. Its value never appears in a repr, a log line or an error."""
+
+    env_name: str
+    value: str | None = field(default=None, repr=False)
+    parameter: str | None = None
+    max_age_seconds: int = 300
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.value or self.parameter)
+
+    def reveal(self) -> str:
+        if self.value:
+            return self.value
+        if self.parameter:
+            from aws_lambda_powertools.utilities import parameters  # only when a secret is read
+
+            resolved = parameters.get_parameter(self.parameter, decrypt=True, max_age=self.max_age_seconds)
+            if not isinstance(resolved, str) or not resolved:
+                raise ConfigurationError(f"SSM parameter for {self.env_name} is empty")
+            return resolved
+        raise ConfigurationError(f"{self.env_name} is not configured (set it or {self.env_name}_PARAMETER)")
+
+
+class EnvSettings(BaseModel):
+    """A group of settings read from environment variables named by the field aliases."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, arbitrary_types_allowed=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_secrets(cls, env: Any) -> Any:
+        if not isinstance(env, Mapping):
+            return env
+        data = {key: value for key, value in env.items() if value != ""}
+        max_age = int(env.get("SECRET_CACHE_SECONDS") or 300)
+        for name, info in cls.model_fields.items():
+            alias = info.alias or name
+            if info.annotation is Secret and not isinstance(data.get(alias), Secret):
+                data[alias] = Secret(
+                    env_name=alias,
+                    value=env.get(alias) or None,
+                    parameter=env.get(f"{alias}_PARAMETER") or None,
+                    max_age_seconds=max_age,
+                )
+        return data
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        try:
+            return cls.model_validate(env)
+        except ValidationError as exc:
+            # Name the settings that are wrong, never their values.
+            names = ", ".join(sorted({str(err["loc"][0]) if err["loc"] else err["msg"] for err in exc.errors()}))
+            raise ConfigurationError(f"invalid settings: {names}") from None
+
+
+class Settings(EnvSettings):
+    """The service-wide settings."""
+
+    table_name: str = Field("textstatus-local", alias="TABLE_NAME", min_length=3, max_length=255)
+    retention_days: int = Field(30, alias="RETENTION_DAYS", ge=1, le=3650)
+    poll_initial_delay_seconds: int = Field(60, alias="POLL_INITIAL_DELAY_SECONDS", ge=1, le=86_400)
+    poll_max_backoff_seconds: int = Field(3600, alias="POLL_MAX_BACKOFF_SECONDS", ge=1, le=86_400)
+    tracking_deadline_hours: float = Field(72, alias="TRACKING_DEADLINE_HOURS", gt=0, le=24 * 90)
+    poll_batch_size: int = Field(500, alias="POLL_BATCH_SIZE", ge=1, le=10_000)
+    poll_concurrency: int = Field(8, alias="POLL_CONCURRENCY", ge=1, le=64)
+    http_connect_timeout_seconds: float = Field(3.05, alias="HTTP_CONNECT_TIMEOUT_SECONDS", gt=0, le=30)
+    http_read_timeout_seconds: float = Field(5, alias="HTTP_READ_TIMEOUT_SECONDS", gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _backoff_bounds(self) -> Self:
+        if self.poll_max_backoff_seconds < self.poll_initial_delay_seconds:
+            raise ValueError("POLL_MAX_BACKOFF_SECONDS must be at least POLL_INITIAL_DELAY_SECONDS")
+        return self
+
+
+SettingsT = TypeVar("SettingsT", bound=EnvSettings)
+
+
+@cache
+def load(model: type[SettingsT]) -> SettingsT:
+    """The settings of `model`, validated once per cold start (per process)."""
+    return model.from_env(os.environ)
+
+
+def settings() -> Settings:
+    return load(Settings)
+
+
+def reset() -> None:
+    """Forget every cached setting (tests, and the local stack after changing the environment)."""
+    load.cache_clear()

@@ -1,0 +1,88 @@
+"""What a provider told us about one message, before and after it is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from textstatus.clock import iso
+from textstatus.status import Reason, Status, order_key
+
+
+# Message ids and references become DynamoDB keys and URL path segments: keep them to a
+# documented size and a character set that needs no escaping anywhere.
+MESSAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"
+REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,255}$"
+_MESSAGE_ID = re.compile(MESSAGE_ID_PATTERN)
+
+
+def is_valid_message_id(value: object) -> bool:
+    return isinstance(value, str) and _MESSAGE_ID.fullmatch(value) is not None
+
+
+class Source(StrEnum):
+    REGISTRATION = "registration"
+    CALLBACK = "callback"
+    POLL = "poll"
+    LOOKUP = "lookup"
+    DEADLINE = "deadline"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One status report from a provider, already mapped to the normalized vocabulary.
+
+    `status` is None when the provider's word is unknown to us: the observation is still
+    kept in the history (reason `unknown`), but it never changes the current status.
+    `event_at` is the provider's own time when it gives one, otherwise when we observed it.
+    """
+
+    provider: str
+    message_id: str
+    status: Status | None
+    reason: Reason | None
+    provider_status: str | None
+    event_at: datetime
+    provider_detail: str | None = None
+    segments: dict[str, int] | None = None
+    recipients: dict[str, int] | None = None
+    provider_event_id: str | None = None
+    provider_gave_time: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def event_id(self) -> str:
+        """A stable id, so that the same report received twice is stored once.
+
+        The provider's own event id when it has one (Comapi's `eventId`); otherwise a digest
+        of what was reported. Our observation time is left out of the digest, so a callback
+        and a poll that report the same word without a provider time are one event.
+        """
+        if self.provider_event_id:
+            return f"{self.provider}:{self.provider_event_id}"
+        parts = [
+            self.provider,
+            self.message_id,
+            self.status.value if self.status else "",
+            self.provider_status or "",
+            self.provider_detail or "",
+            iso(self.event_at) if self.provider_gave_time else "",
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+    @property
+    def order_key(self) -> str | None:
+        return order_key(self.status, self.event_at) if self.status is not None else None
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """An observation as the service received it: its source and when."""
+
+    observation: Observation
+    source: Source
+    received_at: datetime

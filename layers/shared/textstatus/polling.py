@@ -1,0 +1,161 @@
+"""The poller: asks providers about the messages that are due, never reading the whole table."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from textstatus.clock import parse_iso, utcnow
+from textstatus.config import Settings
+from textstatus.errors import ProviderError, ProviderThrottledError, StorageUnavailableError, TextStatusError
+from textstatus.events import Source
+from textstatus.observability import count, logger
+from textstatus.store import POLL_SHARDS, DueMessage
+from textstatus.tracking import Tracker
+
+# Leave this much of the Lambda's time unused: enough for one provider call to time out
+# and its result to be written, so a run never stops half-way through a message.
+MIN_SAFETY_MARGIN_MS = 5_000
+
+
+@dataclass
+class PollSummary:
+    due: int = 0
+    polled: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    throttled: int = 0
+    expired: int = 0
+    skipped: int = 0
+    oldest_lag_seconds: float = 0.0
+    by_provider: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+
+    def add(self, provider: str, outcome: str) -> None:
+        # A poll that got an answer counts as polled as well as changed or unchanged.
+        for name in (outcome, "polled") if outcome in ("changed", "unchanged") else (outcome,):
+            setattr(self, name, getattr(self, name) + 1)
+            self.by_provider[provider][name] += 1
+
+
+class Poller:
+    def __init__(self, tracker: Tracker, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+        self._tracker = tracker
+        self._settings = settings
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._paused_until: dict[str, datetime] = {}
+        self._safety_ms = max(
+            MIN_SAFETY_MARGIN_MS,
+            int((settings.http_connect_timeout_seconds + settings.http_read_timeout_seconds) * 1000) + 2_000,
+        )
+
+    def due_messages(self, now: datetime) -> list[DueMessage]:
+        """Up to the per-run budget of due messages, oldest first, from every shard of the index."""
+        budget = self._settings.poll_batch_size
+        per_shard = max(1, -(-budget // POLL_SHARDS))
+        due: list[DueMessage] = []
+        for shard in range(POLL_SHARDS):
+            due.extend(self._tracker.store.due(shard, now, per_shard))
+        due.sort(key=lambda message: message.next_poll_at)
+        return due[:budget]
+
+    def run(self, remaining_ms: Callable[[], int]) -> PollSummary:
+        """One scheduled run. Stops taking new work before the Lambda's time runs out."""
+        started = self._clock()
+        self._paused_until.clear()
+        summary = PollSummary()
+        due = self.due_messages(started)
+        summary.due = len(due)
+        if due:
+            summary.oldest_lag_seconds = max(0.0, (started - parse_iso(due[0].next_poll_at)).total_seconds())
+        by_provider: dict[str, list[DueMessage]] = defaultdict(list)
+        for message in due:
+            by_provider[message.provider].append(message)
+        # One pool per provider: a slow provider fills its own workers, never another's.
+        pools = {
+            provider: ThreadPoolExecutor(self._settings.poll_concurrency, thread_name_prefix=f"poll-{provider}")
+            for provider in by_provider
+        }
+        try:
+            futures = [
+                pools[provider].submit(self._poll_one, message, remaining_ms, summary)
+                for provider, messages in by_provider.items()
+                for message in messages
+            ]
+            for future in futures:
+                future.result()
+        finally:
+            for pool in pools.values():
+                pool.shutdown(wait=True)
+        self._publish(summary)
+        return summary
+
+    def _poll_one(self, message: DueMessage, remaining_ms: Callable[[], int], summary: PollSummary) -> None:
+        provider, message_id = message.provider, message.message_id
+        log = {"provider": provider, "message_id": message_id}
+        if remaining_ms() < self._safety_ms:
+            with self._lock:
+                summary.add(provider, "skipped")
+            return
+        now = self._clock()
+        try:
+            deadline = self._tracker.deadline(provider, message.created_at)
+            if now >= deadline:
+                self._tracker.expire(provider, message_id, deadline)
+                outcome = "expired"
+            else:
+                outcome = self._poll(message, now, deadline)
+        except StorageUnavailableError:
+            # The store is down: the message stays due and the next run tries again.
+            logger.exception("storage unavailable while polling", extra=log)
+            outcome = "failed"
+        except TextStatusError:
+            logger.exception("could not poll message", extra=log)
+            outcome = "failed"
+        with self._lock:
+            summary.add(provider, outcome)
+
+    def _poll(self, message: DueMessage, now: datetime, deadline: datetime) -> str:
+        provider, message_id = message.provider, message.message_id
+        paused_until = self._paused_until.get(provider)
+        if paused_until is not None and now < paused_until:
+            self._tracker.store.reschedule(provider, message_id, paused_until, message.poll_attempt, now)
+            return "throttled"
+        adapter = self._tracker.adapter(provider)
+        try:
+            observation = adapter.fetch_status(message_id, now)
+        except ProviderThrottledError as exc:
+            resume = now + timedelta(seconds=exc.retry_after)
+            with self._lock:
+                self._paused_until[provider] = max(resume, self._paused_until.get(provider, resume))
+            logger.warning("provider throttled: pausing it", extra={"provider": provider, "retry_after": exc.retry_after})
+            self._tracker.store.reschedule(provider, message_id, resume, message.poll_attempt, now)
+            return "throttled"
+        except ProviderError as exc:
+            logger.warning("poll failed", extra={"provider": provider, "message_id": message_id, "error": exc.code})
+            self._backoff(message, now, deadline)
+            return "failed"
+        if observation is not None and self._tracker.ingest(observation, Source.POLL, now).changed:
+            return "changed"
+        self._backoff(message, now, deadline)
+        return "unchanged"
+
+    def _backoff(self, message: DueMessage, now: datetime, deadline: datetime) -> None:
+        attempt = message.poll_attempt + 1
+        next_poll = min(self._tracker.next_poll_at(now, attempt), deadline)
+        self._tracker.store.reschedule(message.provider, message.message_id, next_poll, attempt, now)
+
+    def _publish(self, summary: PollSummary) -> None:
+        for name in ("due", "polled", "changed", "unchanged", "failed", "throttled", "expired", "skipped"):
+            count(f"Poll{name.capitalize()}", getattr(summary, name))
+        logger.info(
+            "poll run finished",
+            extra={"due": summary.due, "changed": summary.changed, "failed": summary.failed,
+                   "throttled": summary.throttled, "expired": summary.expired, "skipped": summary.skipped,
+                   "oldest_lag_seconds": summary.oldest_lag_seconds},
+        )

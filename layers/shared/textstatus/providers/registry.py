@@ -1,0 +1,37 @@
+"""The explicit list of providers. Adding one: its module, one line here, its settings in the template."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from textstatus import config
+from textstatus.errors import UnknownProviderError
+from textstatus.providers.base import HttpSettings, ProviderAdapter
+from textstatus.providers.wunderkind import WunderkindAdapter
+
+# An explicit dict, not a directory scan: nothing to discover at cold start, and mypy checks it.
+_ADAPTERS: dict[str, type[ProviderAdapter]] = {
+    WunderkindAdapter.name: WunderkindAdapter,
+}
+
+PROVIDER_NAMES: tuple[str, ...] = tuple(_ADAPTERS)
+
+
+@cache
+def adapter(name: str) -> ProviderAdapter:
+    """The adapter of a provider, built once per cold start; UnknownProviderError otherwise."""
+    adapter_class = _ADAPTERS.get(name)
+    if adapter_class is None:
+        raise UnknownProviderError(f"unknown provider; expected one of: {', '.join(PROVIDER_NAMES)}")
+    settings = config.settings()
+    return adapter_class.from_config(
+        HttpSettings(
+            connect_timeout=settings.http_connect_timeout_seconds,
+            read_timeout=settings.http_read_timeout_seconds,
+            pool_size=settings.poll_concurrency,
+        )
+    )
+
+
+def reset() -> None:
+    adapter.cache_clear()

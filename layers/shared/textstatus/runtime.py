@@ -1,0 +1,52 @@
+"""The wiring, built lazily once per cold start: boto3 client, store, tracker, poller.
+
+Nothing is built at import time, so tests (moto) and the local stack can point the
+DynamoDB client anywhere (AWS_ENDPOINT_URL_DYNAMODB) before the first request.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+
+from textstatus import config
+from textstatus.polling import Poller
+from textstatus.providers import registry
+from textstatus.store import MessageStore
+from textstatus.tracking import Tracker
+
+
+@cache
+def store() -> MessageStore:
+    import boto3
+    from botocore.config import Config
+
+    settings = config.settings()
+    client = boto3.client(
+        "dynamodb",
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=2,
+            read_timeout=5,
+            tcp_keepalive=True,
+        ),
+    )
+    return MessageStore(client, settings.table_name, timedelta(days=settings.retention_days))
+
+
+@cache
+def tracker() -> Tracker:
+    return Tracker(store(), registry.adapter, config.settings())
+
+
+@cache
+def poller() -> Poller:
+    return Poller(tracker(), config.settings())
+
+
+def reset() -> None:
+    """Forget everything built (tests; the local stack after a settings change)."""
+    for built in (store, tracker, poller):
+        built.cache_clear()
+    registry.reset()
+    config.reset()

@@ -1,0 +1,218 @@
+"""The use cases: look up, register, list, and take in what providers report."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from textstatus.clock import iso, parse_iso, utcnow
+from textstatus.config import Settings
+from textstatus.errors import CallbacksNotSupportedError, InvalidRequestError, MessageNotFoundError
+from textstatus.events import Observation, ReceivedEvent, Source
+from textstatus.observability import count, logger
+from textstatus.providers.base import CallbackRequest, ProviderAdapter
+from textstatus.status import Reason, Status, order_key
+from textstatus.store import Item, MessageStore, Registration
+
+# Stop polling a provider that forgets statuses this long before it does.
+RETENTION_SAFETY_MARGIN = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Ingested:
+    duplicate: bool
+    changed: bool
+    record: Item | None
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    accepted: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+
+
+class Tracker:
+    def __init__(
+        self,
+        store: MessageStore,
+        adapters: Callable[[str], ProviderAdapter],
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._adapters = adapters
+        self._settings = settings
+        self._clock = clock
+        self._rng = rng or random.Random()
+
+    @property
+    def store(self) -> MessageStore:
+        return self._store
+
+    def adapter(self, provider: str) -> ProviderAdapter:
+        return self._adapters(provider)
+
+    # Scheduling --------------------------------------------------------------------------
+
+    def deadline(self, provider: str, created_at: datetime) -> datetime:
+        """When tracking ends: the tracking deadline, or earlier if the provider forgets sooner."""
+        limit = timedelta(hours=self._settings.tracking_deadline_hours)
+        retention = self.adapter(provider).retention
+        if retention is not None:
+            limit = min(limit, retention - RETENTION_SAFETY_MARGIN)
+        return created_at + limit
+
+    def next_poll_at(self, now: datetime, attempt: int) -> datetime:
+        """Exponential backoff with full jitter between the initial delay and the cap."""
+        initial = self._settings.poll_initial_delay_seconds
+        cap = min(self._settings.poll_max_backoff_seconds, initial * 2 ** min(attempt, 32))
+        return now + timedelta(seconds=self._rng.uniform(initial, cap))
+
+    # Taking in reports -------------------------------------------------------------------
+
+    def ingest(self, observation: Observation, source: Source, received_at: datetime | None = None) -> Ingested:
+        """Keep an observation in the history and apply it by the ordering rule.
+
+        At most two writes. A duplicate re-applies the stored copy (not this one), so a
+        retry after a failure between the two writes completes the update, and a duplicate
+        never changes anything that the first copy did not.
+        """
+        now = received_at or self._clock()
+        stored, duplicate = self._store.record_event(ReceivedEvent(observation, source, now))
+        kept = stored.observation
+        if kept.status is None:
+            logger.warning(
+                "unknown provider status kept without changing the status",
+                extra={"provider": kept.provider, "message_id": kept.message_id, "provider_status": kept.provider_status},
+            )
+            count("UnknownProviderStatus")
+        record = self._store.apply(stored, self.next_poll_at(now, 0))
+        if record is not None:
+            count("StatusTransitions")
+            logger.info(
+                "status changed",
+                extra={"provider": kept.provider, "message_id": kept.message_id, "status": record["status"], "source": source.value},
+            )
+        return Ingested(duplicate=duplicate, changed=record is not None, record=record)
+
+    def receive_callback(self, provider: str, request: CallbackRequest) -> CallbackResult:
+        adapter = self.adapter(provider)
+        if not adapter.supports_callbacks:
+            raise CallbacksNotSupportedError(f"{provider} does not send callbacks; its messages are polled")
+        if request.method not in adapter.callback_methods:
+            raise InvalidRequestError(f"{provider} callbacks use {', '.join(sorted(adapter.callback_methods))}", target="method")
+        adapter.authenticate_callback(request)
+        now = self._clock()
+        parsed = adapter.parse_callback(request, now)
+        accepted = duplicates = 0
+        for observation in parsed.observations:
+            confirmed = adapter.confirm(observation, now)
+            if self.ingest(confirmed, Source.CALLBACK, now).duplicate:
+                duplicates += 1
+            else:
+                accepted += 1
+        return CallbackResult(accepted=accepted, duplicates=duplicates, ignored=parsed.ignored)
+
+    # Client API --------------------------------------------------------------------------
+
+    def status(self, provider: str, message_id: str, refresh: bool = False) -> Item:
+        """The current status; asks the provider when the message is unknown here, or on refresh."""
+        adapter = self.adapter(provider)
+        if not refresh:
+            record = self._store.get(provider, message_id)
+            if record is not None:
+                count("LookupsFromTable")
+                return record
+        count("LookupsFromProvider")
+        observation = adapter.fetch_status(message_id, self._clock())
+        if observation is not None:
+            ingested = self.ingest(observation, Source.LOOKUP)
+            if ingested.record is not None:
+                return ingested.record
+        record = self._store.get(provider, message_id)
+        if record is None:
+            raise MessageNotFoundError(f"no {provider} message with this id is tracked here or known to the provider")
+        return record
+
+    def register(
+        self,
+        provider: str,
+        message_id: str,
+        reference: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        first: Observation | None = None,
+    ) -> Registration:
+        """Start tracking a message (idempotent). `first` is the provider's own first word, if any."""
+        self.adapter(provider)  # unknown providers are refused before anything is stored
+        now = self._clock()
+        observation = first or Observation(
+            provider=provider,
+            message_id=message_id,
+            status=Status.ACCEPTED,
+            reason=None,
+            provider_status=None,
+            event_at=now,
+        )
+        event, _ = self._store.record_event(ReceivedEvent(observation, Source.REGISTRATION, now))
+        registration = self._store.register(event, reference, metadata, self.next_poll_at(now, 0))
+        if registration.created:
+            count("MessagesRegistered")
+        return registration
+
+    def register_send_response(
+        self,
+        provider: str,
+        payload: Any,
+        reference: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> list[Registration]:
+        """Start tracking every message named in a provider's own send response."""
+        sent = self.adapter(provider).messages_in_send_response(payload, self._clock())
+        return [self.register(provider, m.message_id, reference, metadata, first=m.first) for m in sent]
+
+    def history(self, provider: str, message_id: str) -> list[Item]:
+        """Every event, newest first, each marked with whether it changed the current status.
+
+        Whether an event changed the status is derived by replaying the ordering rule in the
+        order the events were received, so it is always consistent with the rule.
+        """
+        self.adapter(provider)
+        events = self._store.history(provider, message_id)
+        if not events:
+            if self._store.get(provider, message_id) is None:
+                raise MessageNotFoundError(f"no {provider} message with this id is tracked here")
+            return []
+        greatest = ""
+        for event in events:
+            key = _event_order_key(event)
+            event["changedStatus"] = key is not None and key > greatest
+            if key is not None and key > greatest:
+                greatest = key
+        return list(reversed(events))
+
+    def by_reference(self, reference: str, limit: int = 100) -> list[Item]:
+        return self._store.by_reference(reference, limit)
+
+    def expire(self, provider: str, message_id: str, deadline: datetime) -> Ingested:
+        """No final word before the deadline: `expired`, which a later real outcome still replaces."""
+        observation = Observation(
+            provider=provider,
+            message_id=message_id,
+            status=Status.EXPIRED,
+            reason=Reason.TIMEOUT,
+            provider_status=None,
+            event_at=self._clock(),
+            provider_detail=f"no final status before {iso(deadline)}",
+        )
+        return self.ingest(observation, Source.DEADLINE)
+
+
+def _event_order_key(event: Item) -> str | None:
+    if not event.get("status"):
+        return None
+    return order_key(Status(event["status"]), parse_iso(event["providerEventAt"]))

@@ -1,0 +1,228 @@
+"""A local API Gateway (REST, Lambda proxy) built from template.yaml's Api events.
+
+Each request becomes the event API Gateway would send (headers, multi-value headers, query
+strings, path parameters, raw body, request context) for the function the template names,
+with the API key enforced where the template requires it.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from local.template import ApiRoute, api_routes
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+# API Gateway REST refuses bodies over 10 MB before any function runs.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class LambdaContext:
+    """What the Lambda runtime passes as `context`, with a real remaining-time clock."""
+
+    function_name: str
+    timeout_seconds: int
+    memory_limit_in_mb: int = 256
+    function_version: str = "$LATEST"
+
+    def __post_init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = datetime.now(UTC).strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class FunctionHost:
+    """Loads each function's handler once and runs one invocation at a time per function,
+    as one warm Lambda execution environment would."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def invoke(self, module: str, attribute: str, function_name: str, timeout: int, event: dict[str, Any]) -> Any:
+        with self._guard:
+            if module not in self._handlers:
+                self._handlers[module] = getattr(importlib.import_module(module), attribute)
+                self._locks[module] = threading.Lock()
+        with self._locks[module]:
+            return self._handlers[module](event, LambdaContext(function_name, timeout))
+
+
+def proxy_event(
+    route: ApiRoute,
+    method: str,
+    raw_path: str,
+    query: list[tuple[str, str]],
+    headers: list[tuple[str, str]],
+    body: bytes,
+    *,
+    stage: str = "local",
+    source_ip: str = "127.0.0.1",
+    api_key: str | None = None,
+) -> dict[str, Any]:
+    """The REST API proxy event for one request (the shape of API Gateway's `AWS_PROXY`)."""
+    match = route.pattern.match(raw_path)
+    path_parameters = {name: unquote(value) for name, value in match.groupdict().items()} if match else None
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        multi_headers.setdefault(name, []).append(value)
+    multi_query: dict[str, list[str]] = {}
+    for name, value in query:
+        multi_query.setdefault(name, []).append(value)
+    encoded_body: str | None
+    if not body:
+        encoded_body, is_base64 = None, False
+    else:
+        try:
+            encoded_body, is_base64 = body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            encoded_body, is_base64 = base64.b64encode(body).decode("ascii"), True
+    now = datetime.now(UTC)
+    identity: dict[str, Any] = {"sourceIp": source_ip, "userAgent": multi_headers.get("User-Agent", [None])[-1]}
+    if api_key is not None:
+        identity.update(apiKey=api_key, apiKeyId="local-api-key")
+    return {
+        "resource": route.path,
+        "path": raw_path,
+        "httpMethod": method,
+        "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": "localapi",
+            "resourceId": "local",
+            "resourcePath": route.path,
+            "httpMethod": method,
+            "requestId": str(uuid.uuid4()),
+            "extendedRequestId": str(uuid.uuid4()),
+            "path": f"/{stage}{raw_path}",
+            "stage": stage,
+            "protocol": "HTTP/1.1",
+            "domainName": "127.0.0.1",
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "identity": identity,
+        },
+        "body": encoded_body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+class LocalGateway(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, api_key: str, routes: list[ApiRoute] | None = None) -> None:
+        self.api_key = api_key
+        self.routes = routes if routes is not None else api_routes()
+        self.host_functions = FunctionHost()
+        self.extra_routes: dict[tuple[str, str], Callable[[], tuple[int, str, bytes]]] = {}
+        super().__init__((host, port), _GatewayHandler)
+
+    def find_route(self, method: str, path: str) -> tuple[ApiRoute | None, bool]:
+        """The route for this request, and whether any route has this path at all."""
+        path_known = False
+        for route in self.routes:
+            if route.pattern.match(path):
+                path_known = True
+                if route.method in (method, "ANY"):
+                    return route, True
+        return None, path_known
+
+
+class _GatewayHandler(BaseHTTPRequestHandler):
+    server: LocalGateway
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        path = url.path
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self._reply(413, {"Content-Type": "application/json"}, b'{"message":"Request Too Long"}')
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else b""
+        extra = self.server.extra_routes.get((self.command, path))
+        if extra is not None:
+            status, content_type, payload = extra()
+            self._reply(status, {"Content-Type": content_type}, payload)
+            return
+        route, path_known = self.server.find_route(self.command, path)
+        if route is None:
+            # What API Gateway answers for a method or path it does not have.
+            self._reply(403, {"Content-Type": "application/json"}, b'{"message":"Missing Authentication Token"}')
+            return
+        given_key = self.headers.get("x-api-key")
+        if route.api_key_required and given_key != self.server.api_key:
+            self._reply(403, {"Content-Type": "application/json"}, b'{"message":"Forbidden"}')
+            return
+        event = proxy_event(
+            route,
+            self.command,
+            path,
+            parse_qsl(url.query, keep_blank_values=True),
+            list(self.headers.items()),
+            body,
+            source_ip=self.client_address[0],
+            api_key=given_key if route.api_key_required else None,
+        )
+        try:
+            result = self.server.host_functions.invoke(
+                route.module, route.handler, route.function, route.timeout_seconds, event
+            )
+        except Exception:  # noqa: BLE001 - an unhandled function error is API Gateway's 502
+            self._reply(502, {"Content-Type": "application/json"}, b'{"message":"Internal server error"}')
+            raise
+        self._reply_lambda(result)
+
+    def _reply_lambda(self, result: dict[str, Any]) -> None:
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
+        headers: dict[str, str] = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers[name] = ", ".join(values)
+        self._reply(int(result.get("statusCode", 200)), headers, payload)
+
+    def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+
+def json_route(document: Any) -> Callable[[], tuple[int, str, bytes]]:
+    encoded = json.dumps(document).encode()
+    return lambda: (200, "application/json", encoded)

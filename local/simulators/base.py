@@ -1,0 +1,274 @@
+"""What every provider simulator shares: an HTTP server on 127.0.0.1, a clock that moves
+messages through their statuses, callbacks, fault injection, and a control API for tests.
+
+Control API (JSON, under /_sim, no auth; loopback only):
+- GET  /_sim/requests            how many provider API requests were served, by path
+- POST /_sim/faults              {"status": 429, "retryAfter": 2, "count": 3} or {"delaySeconds": 5, "count": 1};
+                                 "count" omitted: until cleared; POST {} clears
+- POST /_sim/callbacks           {"url": ..., "method": "POST", "headers": {...}} where callbacks go; {"url": null} stops them
+- POST /_sim/messages            {"messageId"?: ..., "plan": [["SENDING", 0.5], ["DELIVERED", 1]]} a message with a chosen plan
+- POST /_sim/messages/<id>/callback  {"status"?: ..., "times"?: 2} send a callback now (duplicates, reordering)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+Reply = tuple[int, dict[str, str], bytes]
+
+
+def json_reply(status: int, document: Any, headers: dict[str, str] | None = None) -> Reply:
+    return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(document).encode()
+
+
+@dataclass
+class SimRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            return None
+
+
+@dataclass
+class SimMessage:
+    message_id: str
+    plan: list[tuple[str, float]]  # (status, seconds after creation)
+    created: float = field(default_factory=time.monotonic)
+    data: dict[str, Any] = field(default_factory=dict)
+    reported: int = 0  # how many plan steps have had their callback sent
+
+    def status_at(self, now: float) -> str:
+        current = self.plan[0][0]
+        for status, at in self.plan:
+            if now - self.created >= at:
+                current = status
+        return current
+
+
+@dataclass
+class Fault:
+    status: int | None = None
+    retry_after: float | None = None
+    delay_seconds: float = 0.0
+    remaining: int | None = None  # None: until cleared
+    body: bytes | None = None
+
+
+class Simulator(ThreadingHTTPServer):
+    """Base of the provider simulators. Subclasses add routes and callback payloads."""
+
+    daemon_threads = True
+    name = "provider"
+
+    def __init__(self, port: int = 0, tick_seconds: float = 0.1) -> None:
+        super().__init__(("127.0.0.1", port), _SimHandler)
+        self.lock = threading.RLock()
+        self.messages: dict[str, SimMessage] = {}
+        self.request_counts: Counter[str] = Counter()
+        self.fault: Fault | None = None
+        self.callback_target: dict[str, Any] | None = None
+        self.callbacks_sent: list[dict[str, Any]] = []
+        self._tick = tick_seconds
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # Lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> Simulator:
+        for target in (self.serve_forever, self._progress):
+            thread = threading.Thread(target=target, name=f"sim-{self.name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.shutdown()
+        self.server_close()
+
+    # What subclasses provide -------------------------------------------------------------
+
+    def routes(self) -> dict[tuple[str, str], Callable[[SimRequest], Reply]]:
+        raise NotImplementedError
+
+    def send_callback(self, message: SimMessage, status: str) -> None:
+        """Deliver one callback for `status` to the configured target (providers differ)."""
+
+    # Shared behaviour --------------------------------------------------------------------
+
+    def add_message(self, plan: list[tuple[str, float]], message_id: str | None = None, **data: Any) -> SimMessage:
+        message = SimMessage(message_id or str(uuid.uuid4()), plan, data=data)
+        with self.lock:
+            self.messages[message.message_id] = message
+        return message
+
+    def set_fault(self, fault: Fault | None) -> None:
+        with self.lock:
+            self.fault = fault
+
+    def _take_fault(self) -> Fault | None:
+        with self.lock:
+            fault = self.fault
+            if fault is None:
+                return None
+            if fault.remaining is not None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self.fault = None
+            return fault
+
+    def _progress(self) -> None:
+        """Move messages along their plans and send a callback for each new status."""
+        while not self._stop.wait(self._tick):
+            now = time.monotonic()
+            due: list[tuple[SimMessage, str]] = []
+            with self.lock:
+                if self.callback_target is None:
+                    continue
+                for message in self.messages.values():
+                    reached = sum(1 for _, at in message.plan if now - message.created >= at)
+                    for index in range(message.reported, reached):
+                        due.append((message, message.plan[index][0]))
+                    message.reported = max(message.reported, reached)
+            for message, status in due:
+                self.send_callback(message, status)
+
+    def post_callback(self, method: str, headers: dict[str, str], body: bytes) -> int | None:
+        """One delivery attempt; returns the HTTP status, or None when the target was unreachable."""
+        with self.lock:
+            target = dict(self.callback_target or {})
+        if not target.get("url"):
+            return None
+        try:
+            response = requests.request(
+                method, target["url"], headers={**target.get("headers", {}), **headers}, data=body, timeout=10
+            )
+        except requests.RequestException:
+            status = None
+        else:
+            status = response.status_code
+        with self.lock:
+            self.callbacks_sent.append({"method": method, "status": status, "body": body.decode("utf-8", "replace")})
+        return status
+
+    def handle(self, request: SimRequest) -> Reply:
+        if request.path.startswith("/_sim/"):
+            return self._control(request)
+        handler = self.routes().get((request.method, request.path))
+        if handler is None:
+            handler = self._match_prefix(request)
+        if handler is None:
+            return json_reply(404, {"code": 404, "message": "Not Found", "details": []})
+        with self.lock:
+            self.request_counts[request.path] += 1
+        fault = self._take_fault()
+        if fault is not None:
+            if fault.delay_seconds:
+                time.sleep(fault.delay_seconds)
+            if fault.status is not None:
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                body = fault.body if fault.body is not None else json.dumps(self.error_body(fault.status)).encode()
+                return fault.status, {"Content-Type": "application/json", **headers}, body
+        return handler(request)
+
+    def _match_prefix(self, request: SimRequest) -> Callable[[SimRequest], Reply] | None:
+        """Routes registered as (method, '/prefix/*') take any path below the prefix."""
+        for (method, path), handler in self.routes().items():
+            if method == request.method and path.endswith("/*") and request.path.startswith(path[:-1]):
+                return handler
+        return None
+
+    def error_body(self, status: int) -> Any:
+        return {"code": status, "message": "simulated failure", "details": []}
+
+    def _control(self, request: SimRequest) -> Reply:
+        body = request.json() or {}
+        if request.method == "GET" and request.path == "/_sim/requests":
+            with self.lock:
+                return json_reply(200, {"total": sum(self.request_counts.values()), "byPath": dict(self.request_counts)})
+        if request.method == "POST" and request.path == "/_sim/faults":
+            fault = (
+                Fault(
+                    status=body.get("status"),
+                    retry_after=body.get("retryAfter"),
+                    delay_seconds=float(body.get("delaySeconds", 0)),
+                    remaining=body.get("count"),
+                    body=body["body"].encode() if isinstance(body.get("body"), str) else None,
+                )
+                if body
+                else None
+            )
+            self.set_fault(fault)
+            return json_reply(200, {"fault": body or None})
+        if request.method == "POST" and request.path == "/_sim/callbacks":
+            with self.lock:
+                self.callback_target = body if body.get("url") else None
+            return json_reply(200, {"callbacks": self.callback_target})
+        if request.method == "POST" and request.path == "/_sim/messages":
+            plan = [(str(status), float(at)) for status, at in body.get("plan", [])]
+            if not plan:
+                return json_reply(400, {"message": "plan is required"})
+            message = self.add_message(plan, body.get("messageId"), **body.get("data", {}))
+            return json_reply(201, {"messageId": message.message_id})
+        parts = request.path.split("/")
+        if request.method == "POST" and len(parts) == 5 and parts[2] == "messages" and parts[4] == "callback":
+            with self.lock:
+                message = self.messages.get(parts[3])
+            if message is None:
+                return json_reply(404, {"message": "no such message"})
+            status = body.get("status") or message.status_at(time.monotonic())
+            for _ in range(int(body.get("times", 1))):
+                self.send_callback(message, status)
+            return json_reply(200, {"sent": status})
+        return json_reply(404, {"message": "unknown control route"})
+
+
+class _SimHandler(BaseHTTPRequestHandler):
+    server: Simulator
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        request = SimRequest(
+            method=self.command,
+            path=url.path,
+            query=parse_qs(url.query),
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=self.rfile.read(length) if length else b"",
+        )
+        status, headers, payload = self.server.handle(request)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _serve

@@ -1,0 +1,62 @@
+"""Fixtures shared by every test: a safe environment, moto, the table from template.yaml."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# Set before anything imports boto3 or Powertools. Provider URLs point at a closed
+# loopback port, so a test that forgets its simulator fails instead of calling out.
+TEST_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_SERVICE_NAME": "textstatus",
+    "POWERTOOLS_METRICS_NAMESPACE": "TextStatus",
+    "POWERTOOLS_DEV": "false",
+    "TABLE_NAME": "textstatus-test",
+    "WUNDERKIND_BASE_URL": "http://127.0.0.1:9",
+    "WUNDERKIND_CLIENT_ID": "wk-test-client-id-0123456789abcdef",
+    "WUNDERKIND_CLIENT_SECRET": "wk-test-client-secret-0123456789abcdef0123456789abcdef",
+    "WUNDERKIND_CALLBACK_ID": "wk-callback-id-5f2c",
+    "WUNDERKIND_CALLBACK_SECRET": "wk-callback-secret-9d41e7",
+}
+os.environ.update(TEST_ENV)
+os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Change settings for one test; every cached setting and client is rebuilt around it."""
+    from textstatus import runtime
+
+    runtime.reset()
+    yield monkeypatch
+    runtime.reset()
+
+
+@pytest.fixture
+def aws(env: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in-process with the table created from template.yaml's own definition."""
+    from moto import mock_aws
+
+    from tests.support import create_table
+
+    with mock_aws():
+        create_table(os.environ["TABLE_NAME"])
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _clear_powertools_state() -> Iterator[None]:
+    yield
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()
+    from textstatus.observability import metrics
+
+    metrics.clear_metrics()

@@ -1,0 +1,53 @@
+"""Helpers for tests: the table, API Gateway events, and fixed inputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from local.gateway import LambdaContext, proxy_event
+from local.template import api_routes, table_definition
+
+
+def create_table(name: str, client: Any | None = None) -> None:
+    client = client or boto3.client("dynamodb")
+    arguments, ttl_attribute = table_definition(name)
+    client.create_table(**arguments)
+    if ttl_attribute:
+        client.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
+        )
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: bytes | str | dict[str, Any] | list[Any] | None = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The REST proxy event API Gateway sends for this request (the template's own route)."""
+    route = next((r for r in api_routes() if r.method == method and r.pattern.match(path)), None)
+    assert route is not None, f"no {method} {path} in template.yaml"
+    if body is None:
+        raw = b""
+    elif isinstance(body, bytes):
+        raw = body
+    elif isinstance(body, str):
+        raw = body.encode()
+    else:
+        raw = json.dumps(body).encode()
+    header_list = [("Content-Type", "application/json"), *(headers or {}).items()]
+    return proxy_event(
+        route, method, path, list((query or {}).items()), header_list, raw, api_key="test-key" if route.api_key_required else None
+    )
+
+
+def invoke(module: Any, event: dict[str, Any], timeout: int = 10) -> tuple[int, dict[str, Any], Any]:
+    """Call a function's handler as Lambda would; returns status, headers and the JSON body."""
+    result = module.lambda_handler(event, LambdaContext("test-function", timeout))
+    body = result.get("body")
+    return result["statusCode"], result.get("headers") or {}, json.loads(body) if body else None
