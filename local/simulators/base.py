@@ -88,7 +88,7 @@ class Simulator(ThreadingHTTPServer):
         self.callbacks_sent: list[dict[str, Any]] = []
         self._tick = tick_seconds
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._workers: list[threading.Thread] = []
 
     # Lifecycle ---------------------------------------------------------------------------
 
@@ -101,7 +101,7 @@ class Simulator(ThreadingHTTPServer):
         for target in (self.serve_forever, self._progress):
             thread = threading.Thread(target=target, name=f"sim-{self.name}", daemon=True)
             thread.start()
-            self._threads.append(thread)
+            self._workers.append(thread)
         return self
 
     def stop(self) -> None:

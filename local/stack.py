@@ -1,0 +1,260 @@
+"""Runs the whole service locally: DynamoDB (moto's server), the API, the schedule, simulators.
+
+`make run` runs `python -m local`. Everything is read from template.yaml (routes, the table,
+the schedule, the functions' environment); what differs locally comes from LOCAL_* settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from local import template
+from local.gateway import FunctionHost, LocalGateway
+from local.simulators.base import Simulator
+from local.simulators.wunderkind import WunderkindSimulator
+
+ROOT = template.ROOT
+LOCAL_TABLE = "textstatus-local"
+DEMO_MESSAGE_ID = "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"
+
+# Credentials the local stack gives the simulator and the functions alike, unless set.
+LOCAL_DEFAULTS = {
+    "LOCAL_API_PORT": "3000",
+    "LOCAL_API_KEY": "local-dev-key",
+    "LOCAL_DYNAMODB_PORT": "8000",
+    "LOCAL_STATE_FILE": str(ROOT / ".local" / "stack.json"),
+    "LOCAL_SIM_STEP_SECONDS": "5",
+    "WUNDERKIND_CLIENT_ID": "local-wunderkind-client-id",
+    "WUNDERKIND_CLIENT_SECRET": "local-wunderkind-client-secret",
+    "WUNDERKIND_CALLBACK_ID": "local-wunderkind-callback-id",
+    "WUNDERKIND_CALLBACK_SECRET": "local-wunderkind-callback-secret",
+}
+
+
+def function_environment(settings: dict[str, str]) -> dict[str, str]:
+    """The environment the template gives the functions, resolved for the local stack.
+
+    Parameters take their defaults; the table is the local one; secrets, which the template
+    passes as SSM parameter names, are given as values instead (there is no SSM locally).
+    """
+    defaults = template.parameter_defaults()
+    resolved: dict[str, str] = {}
+    for function in template.functions().values():
+        for name, value in function.environment.items():
+            if isinstance(value, dict) and "Ref" in value:
+                value = LOCAL_TABLE if value["Ref"] == "MessagesTable" else defaults.get(value["Ref"], "")
+            if name.endswith("_PARAMETER"):
+                continue
+            resolved[name] = str(value)
+    for name, value in settings.items():
+        if not name.startswith("LOCAL_"):
+            resolved[name] = value
+    resolved.update(
+        TABLE_NAME=LOCAL_TABLE,
+        AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{settings['LOCAL_DYNAMODB_PORT']}",
+        AWS_DEFAULT_REGION=settings.get("AWS_DEFAULT_REGION", "us-east-1"),
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local",  # noqa: S106 - moto accepts anything
+    )
+    return resolved
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def scheduled_event(rule_name: str) -> dict[str, Any]:
+    """The event EventBridge sends for a schedule rule."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{rule_name}"],
+        "detail": {},
+    }
+
+
+@dataclass
+class LocalStack:
+    settings: dict[str, str]
+    simulators: dict[str, Simulator] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings['LOCAL_API_PORT']}"
+
+    def start(self) -> None:
+        for name in ("LOCAL_API_PORT", "LOCAL_DYNAMODB_PORT"):
+            if not _port_free(int(self.settings[name])):
+                raise SystemExit(f"port {self.settings[name]} is in use: set {name} to a free port")
+        self._start_simulators()
+        os.environ.update(function_environment(self.settings))
+        self._start_dynamodb()
+        self.gateway = LocalGateway("127.0.0.1", int(self.settings["LOCAL_API_PORT"]), self.settings["LOCAL_API_KEY"])
+        self._serve(self.gateway.serve_forever, "gateway")
+        self._configure_callbacks()
+        self._start_schedules()
+        self._write_state()
+
+    def _start_simulators(self) -> None:
+        step = float(self.settings["LOCAL_SIM_STEP_SECONDS"])
+        if not self.settings.get("WUNDERKIND_BASE_URL"):
+            simulator = WunderkindSimulator(
+                self.settings["WUNDERKIND_CLIENT_ID"], self.settings["WUNDERKIND_CLIENT_SECRET"], step_seconds=step
+            ).start()
+            self.simulators["wunderkind"] = simulator
+            self.settings["WUNDERKIND_BASE_URL"] = simulator.url
+            simulator.add_message(simulator.plan_for("+15551230000"), DEMO_MESSAGE_ID, phone="+15551230000")
+
+    def _configure_callbacks(self) -> None:
+        wunderkind = self.simulators.get("wunderkind")
+        if wunderkind is not None:
+            wunderkind.callback_target = {
+                "url": f"{self.api_url}/v1/callbacks/wunderkind",
+                "method": "POST",
+                "headers": {
+                    os.environ.get("WUNDERKIND_CALLBACK_HEADER_ID", "X-Client-ID"): self.settings["WUNDERKIND_CALLBACK_ID"],
+                    os.environ.get("WUNDERKIND_CALLBACK_HEADER_SECRET", "X-Client-Secret"): self.settings[
+                        "WUNDERKIND_CALLBACK_SECRET"
+                    ],
+                },
+            }
+
+    def _start_dynamodb(self) -> None:
+        import logging
+
+        import boto3
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+        self.dynamodb = ThreadedMotoServer(
+            ip_address="127.0.0.1", port=int(self.settings["LOCAL_DYNAMODB_PORT"]), verbose=False
+        )
+        self.dynamodb.start()
+        client = boto3.client("dynamodb")
+        arguments, ttl_attribute = template.table_definition(LOCAL_TABLE)
+        client.create_table(**arguments)
+        if ttl_attribute:
+            client.update_time_to_live(
+                TableName=LOCAL_TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
+            )
+
+    def poll_interval_seconds(self, expression: str | None = None) -> float:
+        """LOCAL_POLL_INTERVAL, or the template's schedule."""
+        override = self.settings.get("LOCAL_POLL_INTERVAL")
+        if override:
+            return float(override)
+        return template.rate_seconds(expression or template.schedules()[0][1])
+
+    def _start_schedules(self) -> None:
+        host = FunctionHost()
+        for function, expression in template.schedules():
+            interval = self.poll_interval_seconds(expression)
+
+            def run(function: template.FunctionDef = function, interval: float = interval) -> None:
+                while not self._stop.wait(interval):
+                    try:
+                        host.invoke(
+                            function.module,
+                            function.handler,
+                            function.logical_id,
+                            function.timeout_seconds,
+                            scheduled_event(f"{function.logical_id}Schedule"),
+                        )
+                    except Exception as exc:  # noqa: BLE001 - a failed run is logged; the schedule goes on
+                        print(f"schedule: {function.logical_id} failed: {exc!r}", file=sys.stderr)
+
+            self._serve(run, f"schedule-{function.logical_id}")
+
+    def _serve(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _write_state(self) -> None:
+        state = {
+            "apiUrl": self.api_url,
+            "apiKey": self.settings["LOCAL_API_KEY"],
+            "environment": function_environment(self.settings),
+            "simulators": {name: simulator.url for name, simulator in self.simulators.items()},
+        }
+        path = Path(self.settings["LOCAL_STATE_FILE"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state, indent=2))
+        temporary.replace(path)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.gateway.shutdown()
+        for simulator in self.simulators.values():
+            simulator.stop()
+        self.dynamodb.stop()
+        Path(self.settings["LOCAL_STATE_FILE"]).unlink(missing_ok=True)
+
+    def banner(self) -> str:
+        key, url = self.settings["LOCAL_API_KEY"], self.api_url
+        lines = [
+            "textstatus is running locally.",
+            f"  API:        {url}  (x-api-key: {key})",
+            f"  DynamoDB:   http://127.0.0.1:{self.settings['LOCAL_DYNAMODB_PORT']}  (table {LOCAL_TABLE})",
+        ]
+        lines += [f"  Simulator:  {name} at {sim.url}" for name, sim in self.simulators.items()]
+        lines += [
+            f"  Poller:     every {self.poll_interval_seconds():g}s",
+            "",
+            "Try it (the simulator is sending a demo Wunderkind message that is delivered in a few seconds):",
+            f"  curl -s -X POST {url}/v1/messages -H 'x-api-key: {key}' -H 'Content-Type: application/json' "
+            f"-d '{{\"provider\": \"wunderkind\", \"messageId\": \"{DEMO_MESSAGE_ID}\", \"reference\": \"order-1234\"}}'",
+            f"  curl -s {url}/v1/messages/wunderkind/{DEMO_MESSAGE_ID} -H 'x-api-key: {key}'",
+            f"  curl -s {url}/v1/messages/wunderkind/{DEMO_MESSAGE_ID}/events -H 'x-api-key: {key}'",
+            "",
+            "Ctrl-C stops everything.",
+        ]
+        return "\n".join(lines)
+
+
+def settings_from_environment() -> dict[str, str]:
+    settings = dict(LOCAL_DEFAULTS)
+    settings.update({name: value for name, value in os.environ.items() if value and _is_ours(name)})
+    return settings
+
+
+def _is_ours(name: str) -> bool:
+    prefixes = ("LOCAL_", "WUNDERKIND_", "POLL_", "TRACKING_", "RETENTION_", "HTTP_", "POWERTOOLS_")
+    return name.startswith(prefixes)
+
+
+def main() -> None:
+    stack = LocalStack(settings_from_environment())
+    stack.start()
+    print(stack.banner(), flush=True)
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    print("stopping...", flush=True)
+    stack.stop()
