@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from local.simulators.wunderkind import WunderkindSimulator
 
 # Set before anything imports boto3 or Powertools. Provider URLs point at a closed
 # loopback port, so a test that forgets its simulator fails instead of calling out.
@@ -60,3 +64,16 @@ def _clear_powertools_state() -> Iterator[None]:
     from textstatus.observability import metrics
 
     metrics.clear_metrics()
+
+
+@pytest.fixture
+def wunderkind_sim(env: pytest.MonkeyPatch) -> Iterator[WunderkindSimulator]:
+    """The Wunderkind simulator on a free loopback port, with the adapter pointed at it."""
+    from local.simulators.wunderkind import WunderkindSimulator
+
+    simulator = WunderkindSimulator(
+        TEST_ENV["WUNDERKIND_CLIENT_ID"], TEST_ENV["WUNDERKIND_CLIENT_SECRET"], step_seconds=0.05, tick_seconds=0.02
+    ).start()
+    env.setenv("WUNDERKIND_BASE_URL", simulator.url)
+    yield simulator
+    simulator.stop()

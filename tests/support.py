@@ -50,4 +50,6 @@ def invoke(module: Any, event: dict[str, Any], timeout: int = 10) -> tuple[int, 
     """Call a function's handler as Lambda would; returns status, headers and the JSON body."""
     result = module.lambda_handler(event, LambdaContext("test-function", timeout))
     body = result.get("body")
-    return result["statusCode"], result.get("headers") or {}, json.loads(body) if body else None
+    headers = dict(result.get("headers") or {})
+    headers.update({name: ", ".join(values) for name, values in (result.get("multiValueHeaders") or {}).items()})
+    return result["statusCode"], headers, json.loads(body) if body else None

@@ -6,7 +6,8 @@ Control API (JSON, under /_sim, no auth; loopback only):
 - POST /_sim/faults              {"status": 429, "retryAfter": 2, "count": 3} or {"delaySeconds": 5, "count": 1};
                                  "count" omitted: until cleared; POST {} clears
 - POST /_sim/callbacks           {"url": ..., "method": "POST", "headers": {...}} where callbacks go; {"url": null} stops them
-- POST /_sim/messages            {"messageId"?: ..., "plan": [["SENDING", 0.5], ["DELIVERED", 1]]} a message with a chosen plan
+- POST /_sim/messages            {"messageId"?: ..., "plan": [["SENDING", 0.5], ["DELIVERED", 1]], "data"?: {...}}
+                                 a message with a chosen plan; data {"silent": true} loses its callbacks
 - POST /_sim/messages/<id>/callback  {"status"?: ..., "times"?: 2} send a callback now (duplicates, reordering)
 """
 
@@ -149,6 +150,8 @@ class Simulator(ThreadingHTTPServer):
                 if self.callback_target is None:
                     continue
                 for message in self.messages.values():
+                    if message.data.get("silent"):
+                        continue  # a message whose callbacks are lost: only polling finds its status
                     reached = sum(1 for _, at in message.plan if now - message.created >= at)
                     for index in range(message.reported, reached):
                         due.append((message, message.plan[index][0]))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Self, TypeVar
 
@@ -19,22 +18,30 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from textstatus.errors import ConfigurationError
 
 
-@dataclass(frozen=True)
 class Secret:
-    """Where a secret comes from. Its value never appears in a repr, a log line or an error."""
+    """Where a secret comes from. Its value never appears in a repr, a dump, a log line or an error."""
 
-    env_name: str
-    value: str | None = field(default=None, repr=False)
-    parameter: str | None = None
-    max_age_seconds: int = 300
+    __slots__ = ("_value", "env_name", "max_age_seconds", "parameter")
+
+    def __init__(
+        self, env_name: str, value: str | None = None, parameter: str | None = None, max_age_seconds: int = 300
+    ) -> None:
+        self.env_name = env_name
+        self._value = value
+        self.parameter = parameter
+        self.max_age_seconds = max_age_seconds
+
+    def __repr__(self) -> str:
+        origin = f"ssm:{self.parameter}" if self.parameter and not self._value else "env" if self._value else "unset"
+        return f"Secret({self.env_name}, from {origin})"
 
     @property
     def configured(self) -> bool:
-        return bool(self.value or self.parameter)
+        return bool(self._value or self.parameter)
 
     def reveal(self) -> str:
-        if self.value:
-            return self.value
+        if self._value:
+            return self._value
         if self.parameter:
             from aws_lambda_powertools.utilities import parameters  # only when a secret is read
 

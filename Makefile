@@ -1,0 +1,67 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both create the
+# virtualenv (.venv, Python 3.12 like the Lambda runtime) and install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(firstword $(shell command -v python3.12 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12))
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help run test lint typecheck template-check pytest build invoke bench clean
+
+help:
+	@echo "make run      serve the whole service locally on http://127.0.0.1:3000 (Ctrl-C stops it)"
+	@echo "make test     lint, type check, template check and the whole test suite"
+	@echo "make build    sam build (the deployable artifacts in .aws-sam/build)"
+	@echo "make invoke   FN=<logical id> EVENT=events/<file>.json against the running local stack"
+	@echo "make bench    the benchmarks under bench/"
+
+$(BIN)/.installed: requirements-dev.txt layers/shared/requirements.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 (the Lambda runtime's version) is needed: install it or set PYTHON=/path/to/python3.12"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed: set PYTHON=/path/to/python3.12"; exit 1; }
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/python -m local
+
+test: lint typecheck template-check pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy layers/shared/textstatus functions local
+
+template-check: $(SAM_VENV)/.installed
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+
+pytest: $(BIN)/.installed
+	$(BIN)/pytest
+
+# sam build needs python3.12 on PATH: the project's virtualenv provides it.
+build: $(SAM_VENV)/.installed $(BIN)/.installed
+	PATH="$(abspath $(BIN)):$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml
+	@$(BIN)/python -m local.buildcheck
+
+invoke: $(BIN)/.installed
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=StatusApiFunction EVENT=events/status_api/get_status.json"; exit 2; }
+	$(BIN)/python -m local.invoke $(FN) $(EVENT)
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
