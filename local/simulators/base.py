@@ -99,11 +99,15 @@ class Simulator(ThreadingHTTPServer):
         return f"http://{host!s}:{port}"
 
     def start(self) -> Simulator:
-        for target in (self.serve_forever, self._progress):
+        for target in (self._serve, self._progress):
             thread = threading.Thread(target=target, name=f"sim-{self.name}", daemon=True)
             thread.start()
             self._workers.append(thread)
         return self
+
+    def _serve(self) -> None:
+        # A short poll interval makes stop() prompt (tests start and stop many simulators).
+        self.serve_forever(poll_interval=0.05)
 
     def stop(self) -> None:
         self._stop.set()
