@@ -43,7 +43,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 
 typecheck: $(BIN)/.installed
-	$(BIN)/mypy layers/shared/textstatus functions local
+	$(BIN)/mypy layers/shared/textstatus functions local tests
 
 template-check: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint template.yaml

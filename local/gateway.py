@@ -143,15 +143,11 @@ class LocalGateway(ThreadingHTTPServer):
         self.extra_routes: dict[tuple[str, str], Callable[[], tuple[int, str, bytes]]] = {}
         super().__init__((host, port), _GatewayHandler)
 
-    def find_route(self, method: str, path: str) -> tuple[ApiRoute | None, bool]:
-        """The route for this request, and whether any route has this path at all."""
-        path_known = False
+    def find_route(self, method: str, path: str) -> ApiRoute | None:
         for route in self.routes:
-            if route.pattern.match(path):
-                path_known = True
-                if route.method in (method, "ANY"):
-                    return route, True
-        return None, path_known
+            if route.method in (method, "ANY") and route.pattern.match(path):
+                return route
+        return None
 
 
 class _GatewayHandler(BaseHTTPRequestHandler):
@@ -175,7 +171,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             status, content_type, payload = extra()
             self._reply(status, {"Content-Type": content_type}, payload)
             return
-        route, path_known = self.server.find_route(self.command, path)
+        route = self.server.find_route(self.command, path)
         if route is None:
             # What API Gateway answers for a method or path it does not have.
             self._reply(403, {"Content-Type": "application/json"}, b'{"message":"Missing Authentication Token"}')
@@ -198,7 +194,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             result = self.server.host_functions.invoke(
                 route.module, route.handler, route.function, route.timeout_seconds, event
             )
-        except Exception:  # noqa: BLE001 - an unhandled function error is API Gateway's 502
+        except Exception:
             self._reply(502, {"Content-Type": "application/json"}, b'{"message":"Internal server error"}')
             raise
         self._reply_lambda(result)
@@ -220,7 +216,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve  # noqa: N815 - stdlib names
 
 
 def json_route(document: Any) -> Callable[[], tuple[int, str, bytes]]:

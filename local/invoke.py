@@ -31,8 +31,16 @@ def main() -> int:
     state = json.loads(state_file.read_text())
     os.environ.update(state["environment"])
     function = functions[args.function]
-    handler = getattr(importlib.import_module(function.module), function.handler)
-    result = handler(json.loads(args.event.read_text()), LambdaContext(function.logical_id, function.timeout_seconds))
+    # As `sam local invoke`: the function's logs go to stderr, its result alone to stdout.
+    # (Powertools binds its log stream when the function module is first imported.)
+    stdout, sys.stdout = sys.stdout, sys.stderr
+    try:
+        handler = getattr(importlib.import_module(function.module), function.handler)
+        result = handler(
+            json.loads(args.event.read_text()), LambdaContext(function.logical_id, function.timeout_seconds)
+        )
+    finally:
+        sys.stdout = stdout
     print(json.dumps(result, indent=2))
     return 0
 

@@ -135,7 +135,9 @@ class LocalStack:
                 "url": f"{self.api_url}/v1/callbacks/wunderkind",
                 "method": "POST",
                 "headers": {
-                    os.environ.get("WUNDERKIND_CALLBACK_HEADER_ID", "X-Client-ID"): self.settings["WUNDERKIND_CALLBACK_ID"],
+                    os.environ.get("WUNDERKIND_CALLBACK_HEADER_ID", "X-Client-ID"): self.settings[
+                        "WUNDERKIND_CALLBACK_ID"
+                    ],
                     os.environ.get("WUNDERKIND_CALLBACK_HEADER_SECRET", "X-Client-Secret"): self.settings[
                         "WUNDERKIND_CALLBACK_SECRET"
                     ],
@@ -228,7 +230,7 @@ class LocalStack:
             "",
             "Try it (the simulator is sending a demo Wunderkind message that is delivered in a few seconds):",
             f"  curl -s -X POST {url}/v1/messages -H 'x-api-key: {key}' -H 'Content-Type: application/json' "
-            f"-d '{{\"provider\": \"wunderkind\", \"messageId\": \"{DEMO_MESSAGE_ID}\", \"reference\": \"order-1234\"}}'",
+            f'-d \'{{"provider": "wunderkind", "messageId": "{DEMO_MESSAGE_ID}", "reference": "order-1234"}}\'',
             f"  curl -s {url}/v1/messages/wunderkind/{DEMO_MESSAGE_ID} -H 'x-api-key: {key}'",
             f"  curl -s {url}/v1/messages/wunderkind/{DEMO_MESSAGE_ID}/events -H 'x-api-key: {key}'",
             "",

@@ -60,7 +60,7 @@ def _clear_powertools_state() -> Iterator[None]:
     yield
     from aws_lambda_powertools.utilities import parameters
 
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
     from textstatus.observability import metrics
 
     metrics.clear_metrics()

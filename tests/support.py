@@ -42,7 +42,13 @@ def api_event(
         raw = json.dumps(body).encode()
     header_list = [("Content-Type", "application/json"), *(headers or {}).items()]
     return proxy_event(
-        route, method, path, list((query or {}).items()), header_list, raw, api_key="test-key" if route.api_key_required else None
+        route,
+        method,
+        path,
+        list((query or {}).items()),
+        header_list,
+        raw,
+        api_key="test-key" if route.api_key_required else None,
     )
 
 

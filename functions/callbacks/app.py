@@ -37,7 +37,7 @@ def receive_callback(provider: Provider) -> api.CallbackAck:
         method=event.http_method.upper(),
         headers={name.lower(): value for name, value in (event.headers or {}).items()},
         query=dict(event.query_string_parameters or {}),
-        body=_raw_body(event.body, event.is_base64_encoded),
+        body=_raw_body(event.body, bool(event.is_base64_encoded)),
     )
     result = runtime.tracker().receive_callback(provider, request)
     count("CallbacksAccepted", result.accepted)

@@ -51,15 +51,15 @@ def register_messages(request: api.RegisterRequest) -> api.TrackedMessages:
             request.provider, request.send_response, request.reference, request.metadata
         )
     return api.TrackedMessages(
-        messages=[
-            api.TrackedMessage(**api.message_status(r.record).model_dump(), new=r.created) for r in registrations
-        ]
+        messages=[api.TrackedMessage(**api.message_status(r.record).model_dump(), new=r.created) for r in registrations]
     )
 
 
 @app.get("/v1/messages", responses=api.ERROR_RESPONSES, tags=["messages"])
 def list_messages_by_reference(
-    reference: Annotated[str, Query(pattern=REFERENCE_PATTERN, description="The client reference given at registration")],
+    reference: Annotated[
+        str, Query(pattern=REFERENCE_PATTERN, description="The client reference given at registration")
+    ],
 ) -> api.MessageList:
     """The messages registered with a client reference."""
     return api.MessageList(messages=[api.message_status(item) for item in runtime.tracker().by_reference(reference)])

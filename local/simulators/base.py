@@ -3,9 +3,11 @@ messages through their statuses, callbacks, fault injection, and a control API f
 
 Control API (JSON, under /_sim, no auth; loopback only):
 - GET  /_sim/requests            how many provider API requests were served, by path
-- POST /_sim/faults              {"status": 429, "retryAfter": 2, "count": 3} or {"delaySeconds": 5, "count": 1};
+- POST /_sim/faults              {"status": 429, "retryAfter": 2, "count": 3}, {"delaySeconds": 5, "count": 1},
+                                 {"status": 200, "body": "<html>"};
                                  "count" omitted: until cleared; POST {} clears
-- POST /_sim/callbacks           {"url": ..., "method": "POST", "headers": {...}} where callbacks go; {"url": null} stops them
+- POST /_sim/callbacks           {"url": ..., "method": "POST", "headers": {...}} where callbacks go;
+                                 {"url": null} stops them
 - POST /_sim/messages            {"messageId"?: ..., "plan": [["SENDING", 0.5], ["DELIVERED", 1]], "data"?: {...}}
                                  a message with a chosen plan; data {"silent": true} loses its callbacks
 - POST /_sim/messages/<id>/callback  {"status"?: ..., "times"?: 2} send a callback now (duplicates, reordering)
@@ -21,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -98,7 +100,7 @@ class Simulator(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> Simulator:
+    def start(self) -> Self:
         for target in (self._serve, self._progress):
             thread = threading.Thread(target=target, name=f"sim-{self.name}", daemon=True)
             thread.start()
@@ -215,7 +217,9 @@ class Simulator(ThreadingHTTPServer):
         body = request.json() or {}
         if request.method == "GET" and request.path == "/_sim/requests":
             with self.lock:
-                return json_reply(200, {"total": sum(self.request_counts.values()), "byPath": dict(self.request_counts)})
+                return json_reply(
+                    200, {"total": sum(self.request_counts.values()), "byPath": dict(self.request_counts)}
+                )
         if request.method == "POST" and request.path == "/_sim/faults":
             fault = (
                 Fault(
@@ -243,12 +247,12 @@ class Simulator(ThreadingHTTPServer):
         parts = request.path.split("/")
         if request.method == "POST" and len(parts) == 5 and parts[2] == "messages" and parts[4] == "callback":
             with self.lock:
-                message = self.messages.get(parts[3])
-            if message is None:
+                target = self.messages.get(parts[3])
+            if target is None:
                 return json_reply(404, {"message": "no such message"})
-            status = body.get("status") or message.status_at(time.monotonic())
+            status = body.get("status") or target.status_at(time.monotonic())
             for _ in range(int(body.get("times", 1))):
-                self.send_callback(message, status)
+                self.send_callback(target, status)
             return json_reply(200, {"sent": status})
         return json_reply(404, {"message": "unknown control route"})
 
@@ -278,4 +282,4 @@ class _SimHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = do_DELETE = _serve
+    do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815 - stdlib names

@@ -72,7 +72,8 @@ def test_each_outcome_the_provider_reports_maps_to_its_normalized_status(
     adapter = adapter_for(sim)
     message_id = sent_to(sim, phone)
     first = adapter.fetch_status(message_id, NOW)
-    assert first is not None and first.status is Status.ACCEPTED
+    assert first is not None
+    assert first.status is Status.ACCEPTED
     time.sleep(0.08)
     final = adapter.fetch_status(message_id, NOW)
     assert final is not None
@@ -98,7 +99,9 @@ def test_wrong_credentials_are_a_rejected_request(sim: WunderkindSimulator) -> N
 
 
 @pytest.mark.parametrize(("retry_after", "expected"), [("12", 12.0), (None, 10.0)])
-def test_429_is_throttling_with_its_retry_after(sim: WunderkindSimulator, retry_after: str | None, expected: float) -> None:
+def test_429_is_throttling_with_its_retry_after(
+    sim: WunderkindSimulator, retry_after: str | None, expected: float
+) -> None:
     sim.set_fault(Fault(status=429, retry_after=float(retry_after) if retry_after else None))
     with pytest.raises(ProviderThrottledError) as caught:
         adapter_for(sim).fetch_status("any", NOW)
@@ -118,7 +121,9 @@ def test_a_slow_answer_times_out(sim: WunderkindSimulator) -> None:
         adapter_for(sim, read_timeout=0.1).fetch_status("any", NOW)
 
 
-@pytest.mark.parametrize("body", [b"<html>", b'{"status": ""}', b'{"state": "DELIVERED"}', b"[1]", b'{"status": "DELIV'])
+@pytest.mark.parametrize(
+    "body", [b"<html>", b'{"status": ""}', b'{"state": "DELIVERED"}', b"[1]", b'{"status": "DELIV']
+)
 def test_a_200_without_a_readable_status_is_a_bad_response(sim: WunderkindSimulator, body: bytes) -> None:
     sim.set_fault(Fault(status=200, body=body))
     with pytest.raises(ProviderBadResponseError):

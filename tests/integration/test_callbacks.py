@@ -27,14 +27,17 @@ def wunderkind_callback(status: str, message_id: str = MESSAGE_ID, **extra: Any)
 def post(callbacks: Any, body: Any, headers: dict[str, str] | None = None, method: str = "POST") -> Any:
     return invoke(
         callbacks,
-        api_event(method, "/v1/callbacks/wunderkind", body=body, headers=CALLBACK_HEADERS if headers is None else headers),
+        api_event(
+            method, "/v1/callbacks/wunderkind", body=body, headers=CALLBACK_HEADERS if headers is None else headers
+        ),
     )
 
 
 def current(status_api: Any, message_id: str = MESSAGE_ID) -> dict[str, Any]:
     code, _, body = invoke(status_api, api_event("GET", f"/v1/messages/wunderkind/{message_id}"))
     assert code == 200, body
-    return body
+    status: dict[str, Any] = body
+    return status
 
 
 def test_a_callback_alone_delivers_an_unregistered_message(callbacks: Any, status_api: Any) -> None:
@@ -63,7 +66,10 @@ def test_the_sequence_of_a_real_delivery_ends_delivered_and_counts_each_change(c
 
 
 def test_reversed_and_duplicated_callbacks_end_in_the_same_status(callbacks: Any, status_api: Any) -> None:
-    results = [post(callbacks, wunderkind_callback(word))[2] for word in ("DELIVERED", "SENDING", "DELIVERED", "PENDING_TO_SEND")]
+    results = [
+        post(callbacks, wunderkind_callback(word))[2]
+        for word in ("DELIVERED", "SENDING", "DELIVERED", "PENDING_TO_SEND")
+    ]
     assert [r["duplicates"] for r in results] == [0, 0, 1, 0]
     status = current(status_api)
     assert (status["status"], status["version"]) == ("delivered", 1)
@@ -86,7 +92,11 @@ def test_an_unknown_word_is_kept_in_history_without_changing_the_status(callback
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"X-Client-ID": CALLBACK_HEADERS["X-Client-ID"], "X-Client-Secret": "guess"}, {"X-Client-ID": "x", "X-Client-Secret": "y"}],
+    [
+        {},
+        {"X-Client-ID": CALLBACK_HEADERS["X-Client-ID"], "X-Client-Secret": "guess"},
+        {"X-Client-ID": "x", "X-Client-Secret": "y"},
+    ],
     ids=["missing", "wrong-secret", "wrong-both"],
 )
 def test_bad_credentials_get_401_in_the_error_shape_and_store_nothing(callbacks: Any, headers: dict[str, str]) -> None:
@@ -117,7 +127,8 @@ def test_a_bad_body_is_refused_and_stores_nothing(callbacks: Any, body: Any, cod
 
 def test_an_unknown_provider_is_404_and_stores_nothing(callbacks: Any) -> None:
     code, _, body = invoke(
-        callbacks, api_event("POST", "/v1/callbacks/acme", body=wunderkind_callback("DELIVERED"), headers=CALLBACK_HEADERS)
+        callbacks,
+        api_event("POST", "/v1/callbacks/acme", body=wunderkind_callback("DELIVERED"), headers=CALLBACK_HEADERS),
     )
     assert (code, body["error"]["code"]) == (404, "ProviderNotFound")
     assert table_items() == []

@@ -53,7 +53,10 @@ def test_every_arrival_order_of_a_messages_events_ends_in_the_greatest() -> None
         message_id = f"perm-{number}"
         changes = 0
         for event in order:
-            changes += tracker.ingest(observed(event.provider_status or "", (event.event_at - T0).total_seconds(), message_id), Source.CALLBACK).changed
+            changes += tracker.ingest(
+                observed(event.provider_status or "", (event.event_at - T0).total_seconds(), message_id),
+                Source.CALLBACK,
+            ).changed
         record = store.get("wunderkind", message_id)
         assert record is not None
         assert (record["status"], record["providerStatus"]) == (want.status, want.provider_status), order
@@ -80,11 +83,13 @@ def test_a_late_real_outcome_replaces_expired_but_a_late_sending_does_not() -> N
     tracker.ingest(EVENTS[1], Source.POLL)
     tracker.expire("wunderkind", MESSAGE_ID, T0 + timedelta(hours=72))
     record = runtime.store().get("wunderkind", MESSAGE_ID)
-    assert record is not None and (record["status"], record["reason"]) == ("expired", "timeout")
+    assert record is not None
+    assert (record["status"], record["reason"]) == ("expired", "timeout")
     assert not tracker.ingest(observed("SENDING", 5), Source.CALLBACK).changed
     assert tracker.ingest(EVENTS[2], Source.CALLBACK).changed
     record = runtime.store().get("wunderkind", MESSAGE_ID)
-    assert record is not None and (record["status"], record["final"], record.get("reason")) == ("delivered", True, None)
+    assert record is not None
+    assert (record["status"], record["final"], record.get("reason")) == ("delivered", True, None)
 
 
 @pytest.mark.usefixtures("aws")

@@ -74,7 +74,9 @@ def test_a_message_whose_callbacks_are_lost_is_delivered_by_polling_alone(
     from tests.support import api_event, invoke
 
     message = wunderkind_sim.add_message([("SENDING", 0.0), ("DELIVERED", 0.0)], silent=True)
-    invoke(status_app, api_event("POST", "/v1/messages", body={"provider": "wunderkind", "messageId": message.message_id}))
+    invoke(
+        status_app, api_event("POST", "/v1/messages", body={"provider": "wunderkind", "messageId": message.message_id})
+    )
     time.sleep(1.05)
     result = poller_app.lambda_handler(scheduled_event("PollerFunctionSchedule"), LambdaContext("poller", 50))
     assert (result["due"], result["changed"]) == (1, 1)
@@ -114,16 +116,25 @@ def test_the_tracking_deadline_expires_a_message_and_it_leaves_the_index(rig: Ri
     summary = rig.run()
     assert summary.expired == 1
     record = rig.record(message_id)
-    assert (record["status"], record["reason"], record["final"], record["source"]) == ("expired", "timeout", True, "deadline")
+    assert (record["status"], record["reason"], record["final"], record["source"]) == (
+        "expired",
+        "timeout",
+        True,
+        "deadline",
+    )
     assert "dueShard" not in record
     rig.clock.advance(days=1)
     assert rig.run().due == 0
 
 
-def test_wunderkinds_seven_day_retention_ends_polling_before_a_longer_deadline(rig: Rig, env: pytest.MonkeyPatch) -> None:
+def test_wunderkinds_seven_day_retention_ends_polling_before_a_longer_deadline(
+    rig: Rig, env: pytest.MonkeyPatch
+) -> None:
     env.setenv("TRACKING_DEADLINE_HOURS", "500")
     config.reset()
-    rig.poller = Poller(Tracker(rig.store, registry.adapter, config.settings(), rig.clock), config.settings(), rig.clock)
+    rig.poller = Poller(
+        Tracker(rig.store, registry.adapter, config.settings(), rig.clock), config.settings(), rig.clock
+    )
     message_id = forever_sending(rig.sim)
     rig.tracker.register("wunderkind", message_id)
     rig.clock.advance(days=6, hours=22)

@@ -31,7 +31,12 @@ def delivered_message(simulator: WunderkindSimulator) -> str:
 
 
 def test_registration_starts_tracking_and_is_idempotent(status_api: Any) -> None:
-    body = {"provider": "wunderkind", "messageId": MESSAGE_ID, "reference": "order-1234", "metadata": {"team": "alerts"}}
+    body = {
+        "provider": "wunderkind",
+        "messageId": MESSAGE_ID,
+        "reference": "order-1234",
+        "metadata": {"team": "alerts"},
+    }
     code, first = register(status_api, body)
     assert code == 201
     (message,) = first["messages"]
@@ -54,8 +59,8 @@ def test_registration_from_wunderkinds_send_response(status_api: Any) -> None:
 
 
 def test_a_registration_after_a_callback_keeps_the_status_and_adds_the_reference(status_api: Any) -> None:
-    from tests.integration.conftest import CALLBACK_HEADERS
     from functions.callbacks import app as callbacks
+    from tests.integration.conftest import CALLBACK_HEADERS
 
     callback = {"messageID": MESSAGE_ID, "status": "DELIVERED"}
     invoke(callbacks, api_event("POST", "/v1/callbacks/wunderkind", body=callback, headers=CALLBACK_HEADERS))
@@ -86,7 +91,9 @@ def test_an_unknown_message_is_asked_of_the_provider_once_then_stored(
     assert wunderkind_sim.request_counts["/text/message/status"] == 1
 
 
-def test_refresh_asks_the_provider_even_for_a_known_message(status_api: Any, wunderkind_sim: WunderkindSimulator) -> None:
+def test_refresh_asks_the_provider_even_for_a_known_message(
+    status_api: Any, wunderkind_sim: WunderkindSimulator
+) -> None:
     message_id = delivered_message(wunderkind_sim)
     register(status_api, {"provider": "wunderkind", "messageId": message_id})
     code, _, body = get(status_api, f"/v1/messages/wunderkind/{message_id}", refresh="true")
@@ -108,7 +115,9 @@ def test_a_message_neither_here_nor_at_the_provider_is_404_and_nothing_is_stored
     assert table_items() == []
 
 
-def test_a_throttled_provider_answers_503_with_its_retry_after(status_api: Any, wunderkind_sim: WunderkindSimulator) -> None:
+def test_a_throttled_provider_answers_503_with_its_retry_after(
+    status_api: Any, wunderkind_sim: WunderkindSimulator
+) -> None:
     wunderkind_sim.set_fault(Fault(status=429, retry_after=7))
     code, headers, body = get(status_api, "/v1/messages/wunderkind/0b5e1d8c-0000-4000-8000-000000000001")
     assert (code, body["error"]["code"], headers.get("Retry-After")) == (503, "ProviderThrottled", "7")
@@ -199,6 +208,7 @@ def test_a_bad_send_response_is_400_and_stores_nothing(status_api: Any) -> None:
 def test_responses_are_json_with_the_documented_fields(status_api: Any) -> None:
     register(status_api, {"provider": "wunderkind", "messageId": MESSAGE_ID})
     code, headers, body = get(status_api, f"/v1/messages/wunderkind/{MESSAGE_ID}")
+    assert code == 200
     assert headers["Content-Type"] == "application/json"
     assert set(body) == {
         "provider", "messageId", "status", "final", "reason", "providerStatus", "providerDetail", "segments",

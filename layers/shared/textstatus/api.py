@@ -16,7 +16,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
-
 from textstatus import errors
 from textstatus.clock import iso
 from textstatus.events import MESSAGE_ID_PATTERN, REFERENCE_PATTERN
@@ -213,7 +212,9 @@ def _validation_error(exc: RequestValidationError) -> Response[Any]:
         )
         for error in exc.errors()
     ]
-    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "ValidationError", "the request is not valid", details=details)
+    return error_response(
+        HTTPStatus.UNPROCESSABLE_ENTITY, "ValidationError", "the request is not valid", details=details
+    )
 
 
 def _route_not_found(_: NotFoundError) -> Response[Any]:
@@ -222,7 +223,9 @@ def _route_not_found(_: NotFoundError) -> Response[Any]:
 
 def _unexpected(exc: Exception) -> Response[Any]:
     logger.exception("unhandled error")
-    return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "InternalError", "the service could not handle this request")
+    return error_response(
+        HTTPStatus.INTERNAL_SERVER_ERROR, "InternalError", "the service could not handle this request"
+    )
 
 
 def install_error_handlers(app: APIGatewayRestResolver) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -105,17 +105,15 @@ class Settings(EnvSettings):
         return self
 
 
-SettingsT = TypeVar("SettingsT", bound=EnvSettings)
-
-
 @cache
-def load(model: type[SettingsT]) -> SettingsT:
+def load[SettingsT: EnvSettings](model: type[SettingsT]) -> SettingsT:
     """The settings of `model`, validated once per cold start (per process)."""
     return model.from_env(os.environ)
 
 
 def settings() -> Settings:
-    return load(Settings)
+    loaded: Settings = load(Settings)
+    return loaded
 
 
 def reset() -> None:

@@ -12,7 +12,6 @@ from typing import Any
 from textstatus.clock import iso
 from textstatus.status import Reason, Status, order_key
 
-
 # Message ids and references become DynamoDB keys and URL path segments: keep them to a
 # documented size and a character set that needs no escaping anywhere.
 MESSAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"

@@ -133,7 +133,9 @@ class Poller:
             resume = now + timedelta(seconds=exc.retry_after)
             with self._lock:
                 self._paused_until[provider] = max(resume, self._paused_until.get(provider, resume))
-            logger.warning("provider throttled: pausing it", extra={"provider": provider, "retry_after": exc.retry_after})
+            logger.warning(
+                "provider throttled: pausing it", extra={"provider": provider, "retry_after": exc.retry_after}
+            )
             self._tracker.store.reschedule(provider, message_id, resume, message.poll_attempt, now)
             return "throttled"
         except ProviderError as exc:
@@ -155,7 +157,13 @@ class Poller:
             count(f"Poll{name.capitalize()}", getattr(summary, name))
         logger.info(
             "poll run finished",
-            extra={"due": summary.due, "changed": summary.changed, "failed": summary.failed,
-                   "throttled": summary.throttled, "expired": summary.expired, "skipped": summary.skipped,
-                   "oldest_lag_seconds": summary.oldest_lag_seconds},
+            extra={
+                "due": summary.due,
+                "changed": summary.changed,
+                "failed": summary.failed,
+                "throttled": summary.throttled,
+                "expired": summary.expired,
+                "skipped": summary.skipped,
+                "oldest_lag_seconds": summary.oldest_lag_seconds,
+            },
         )

@@ -57,7 +57,7 @@ def due_shard(provider: str, message_id: str) -> str:
 
 
 def _to_attr(value: Any) -> AttributeValueTypeDef:
-    return _serializer.serialize(value)  # type: ignore[return-value]
+    return _serializer.serialize(value)
 
 
 def _from_item(raw: Mapping[str, Any]) -> Item:
@@ -99,6 +99,12 @@ def _storage_errors() -> Iterator[None]:
         raise
     except BotoCoreError as exc:
         raise StorageUnavailableError(f"DynamoDB is unreachable ({type(exc).__name__})") from exc
+
+
+def _old_item(exc: ClientError) -> Item:
+    """The item as it was, from a failed condition with ReturnValuesOnConditionCheckFailure=ALL_OLD."""
+    raw = exc.response.get("Item")
+    return _from_item(raw) if isinstance(raw, Mapping) else {}
 
 
 def _is_condition_failure(exc: ClientError) -> bool:
@@ -230,8 +236,8 @@ class MessageStore:
         except ClientError as exc:
             if not _is_condition_failure(exc):
                 raise
-            stored = exc.response.get("Item")
-            return (_received_event(_from_item(stored)) if stored else event), True
+            stored = _old_item(exc)
+            return (_received_event(stored) if stored else event), True
         return event, False
 
     def apply(self, event: ReceivedEvent, next_poll_at: datetime | None) -> Item | None:
@@ -291,7 +297,7 @@ class MessageStore:
         except ClientError as exc:
             if not _is_condition_failure(exc):
                 raise
-            existing = _from_item(exc.response.get("Item") or {})
+            existing = _old_item(exc)
             return Registration(self._adopt(existing, reference, metadata, now), created=False)
         return Registration(_from_item(response.get("Attributes", {})), created=True)
 
@@ -357,7 +363,9 @@ class MessageStore:
             response = self._client.update_item(**update.params(self._table, return_values="ALL_NEW"))
         return _from_item(response.get("Attributes", {}))
 
-    def reschedule(self, provider: str, message_id: str, next_poll_at: datetime, attempt: int, polled_at: datetime) -> bool:
+    def reschedule(
+        self, provider: str, message_id: str, next_poll_at: datetime, attempt: int, polled_at: datetime
+    ) -> bool:
         """Set the next poll of a message that is still non-final; False if it became final meanwhile."""
         try:
             with _storage_errors():

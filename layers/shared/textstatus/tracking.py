@@ -48,7 +48,7 @@ class Tracker:
         self._adapters = adapters
         self._settings = settings
         self._clock = clock
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
 
     @property
     def store(self) -> MessageStore:
@@ -88,7 +88,11 @@ class Tracker:
         if kept.status is None:
             logger.warning(
                 "unknown provider status kept without changing the status",
-                extra={"provider": kept.provider, "message_id": kept.message_id, "provider_status": kept.provider_status},
+                extra={
+                    "provider": kept.provider,
+                    "message_id": kept.message_id,
+                    "provider_status": kept.provider_status,
+                },
             )
             count("UnknownProviderStatus")
         record = self._store.apply(stored, self.next_poll_at(now, 0))
@@ -96,7 +100,12 @@ class Tracker:
             count("StatusTransitions")
             logger.info(
                 "status changed",
-                extra={"provider": kept.provider, "message_id": kept.message_id, "status": record["status"], "source": source.value},
+                extra={
+                    "provider": kept.provider,
+                    "message_id": kept.message_id,
+                    "status": record["status"],
+                    "source": source.value,
+                },
             )
         return Ingested(duplicate=duplicate, changed=record is not None, record=record)
 
@@ -105,7 +114,9 @@ class Tracker:
         if not adapter.supports_callbacks:
             raise CallbacksNotSupportedError(f"{provider} does not send callbacks; its messages are polled")
         if request.method not in adapter.callback_methods:
-            raise InvalidRequestError(f"{provider} callbacks use {', '.join(sorted(adapter.callback_methods))}", target="method")
+            raise InvalidRequestError(
+                f"{provider} callbacks use {', '.join(sorted(adapter.callback_methods))}", target="method"
+            )
         adapter.authenticate_callback(request)
         now = self._clock()
         parsed = adapter.parse_callback(request, now)

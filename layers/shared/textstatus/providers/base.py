@@ -202,9 +202,13 @@ class ProviderAdapter(ABC):
         try:
             body = response.json()
         except ValueError:
-            raise ProviderBadResponseError(self.name, f"HTTP {response.status_code} with a body that is not JSON") from None
+            raise ProviderBadResponseError(
+                self.name, f"HTTP {response.status_code} with a body that is not JSON"
+            ) from None
         if not isinstance(body, dict):
-            raise ProviderBadResponseError(self.name, f"HTTP {response.status_code} with a JSON body that is not an object")
+            raise ProviderBadResponseError(
+                self.name, f"HTTP {response.status_code} with a JSON body that is not an object"
+            )
         return body
 
     @abstractmethod

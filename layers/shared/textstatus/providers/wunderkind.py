@@ -97,7 +97,9 @@ class WunderkindAdapter(ProviderAdapter):
     def authenticate_callback(self, request: CallbackRequest) -> None:
         settings = self._settings
         id_ok = credentials_match(request.header(settings.callback_header_id), settings.callback_id.reveal())
-        secret_ok = credentials_match(request.header(settings.callback_header_secret), settings.callback_secret.reveal())
+        secret_ok = credentials_match(
+            request.header(settings.callback_header_secret), settings.callback_secret.reveal()
+        )
         if not (id_ok and secret_ok):
             raise CallbackAuthenticationError("missing or invalid callback credentials")
 

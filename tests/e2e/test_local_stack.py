@@ -1,0 +1,187 @@
+"""The local stack started as `make run` starts it, driven over real HTTP like a client and a provider."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from local.template import ROOT
+
+pytestmark = pytest.mark.e2e
+
+API_KEY = "e2e-key"
+CALLBACK_ID = "e2e-callback-id"
+CALLBACK_SECRET = "e2e-callback-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    api: str
+    wunderkind: str
+    process: subprocess.Popen[bytes]
+    state_file: Path
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"x-api-key": API_KEY, **kwargs.pop("headers", {})}
+        return requests.request(method, self.api + path, headers=headers, timeout=10, **kwargs)
+
+    def sim(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = requests.request(method, self.wunderkind + path, timeout=10, **kwargs)
+        assert response.status_code < 300, response.text
+        return response.json()
+
+
+def wait_for(condition: Callable[[], Any], seconds: float = 15.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    state = tmp_path_factory.mktemp("stack") / "stack.json"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(ROOT)),
+        "LOCAL_API_PORT": str(free_port()),
+        "LOCAL_DYNAMODB_PORT": str(free_port()),
+        "LOCAL_API_KEY": API_KEY,
+        "LOCAL_STATE_FILE": str(state),
+        "LOCAL_POLL_INTERVAL": "0.5",
+        "LOCAL_SIM_STEP_SECONDS": "0.3",
+        "POLL_INITIAL_DELAY_SECONDS": "1",
+        "POLL_MAX_BACKOFF_SECONDS": "2",
+        "WUNDERKIND_CALLBACK_ID": CALLBACK_ID,
+        "WUNDERKIND_CALLBACK_SECRET": CALLBACK_SECRET,
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    log = (state.parent / "stack.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: state.exists() or process.poll() is not None, 30)
+        assert process.poll() is None, (state.parent / "stack.log").read_text()
+        info = json.loads(state.read_text())
+        yield Stack(info["apiUrl"], info["simulators"]["wunderkind"], process, state)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            assert process.wait(timeout=15) == 0, (state.parent / "stack.log").read_text()[-3000:]
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert not state.exists(), "the stack removes its state file when it stops"
+
+
+def status_of(stack: Stack, message_id: str) -> dict[str, Any]:
+    response = stack.call("GET", f"/v1/messages/wunderkind/{message_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_the_api_key_is_required_on_status_routes_but_not_on_callbacks(stack: Stack) -> None:
+    assert stack.call("GET", "/v1/messages?reference=x", headers={"x-api-key": "wrong"}).status_code == 403
+    unauthenticated = requests.post(stack.api + "/v1/callbacks/wunderkind", json={}, timeout=10)
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.json()["error"]["code"] == "Unauthorized"
+
+
+def test_a_message_sent_and_registered_from_its_send_response_is_delivered_by_callbacks(stack: Stack) -> None:
+    send = stack.sim(
+        "POST",
+        "/text/message/send",
+        json={"phone": "+15551230000", "text": "Your code is 123456", "sendPurpose": "TRANSACTIONAL"},
+        headers={"X-Client-ID": "local-wunderkind-client-id", "X-Client-Secret": "local-wunderkind-client-secret"},
+    )
+    registered = stack.call(
+        "POST", "/v1/messages", json={"provider": "wunderkind", "sendResponse": send, "reference": "e2e-1"}
+    )
+    assert registered.status_code == 201
+    message_id = send["messageId"]
+    final = wait_for(lambda: (s := status_of(stack, message_id))["status"] == "delivered" and s)
+    assert (final["source"], final["reference"], final["final"]) == ("callback", "e2e-1", True)
+    listed = stack.call("GET", "/v1/messages?reference=e2e-1").json()
+    assert [m["messageId"] for m in listed["messages"]] == [message_id]
+
+
+def test_a_message_whose_callbacks_are_lost_is_delivered_by_the_poller_alone(stack: Stack) -> None:
+    created = stack.sim(
+        "POST", "/_sim/messages", json={"plan": [["SENDING", 0], ["DELIVERED", 0.5]], "data": {"silent": True}}
+    )
+    message_id = created["messageId"]
+    assert (
+        stack.call("POST", "/v1/messages", json={"provider": "wunderkind", "messageId": message_id}).status_code == 201
+    )
+    final = wait_for(lambda: (s := status_of(stack, message_id))["status"] == "delivered" and s)
+    assert final["source"] == "poll"
+    assert final["lastPolledAt"] is not None
+    sources = {e["source"] for e in stack.call("GET", f"/v1/messages/wunderkind/{message_id}/events").json()["events"]}
+    assert sources == {"registration", "poll"}
+
+
+def test_reversed_and_duplicated_callbacks_end_delivered_and_wrong_headers_change_nothing(stack: Stack) -> None:
+    created = stack.sim("POST", "/_sim/messages", json={"plan": [["SENDING", 0]], "data": {"silent": True}})
+    message_id = created["messageId"]
+    stack.sim("POST", f"/_sim/messages/{message_id}/callback", json={"status": "DELIVERED", "times": 2})
+    stack.sim("POST", f"/_sim/messages/{message_id}/callback", json={"status": "SENDING"})
+    stack.sim("POST", f"/_sim/messages/{message_id}/callback", json={"status": "PENDING_TO_SEND"})
+    before = status_of(stack, message_id)
+    assert (before["status"], before["version"]) == ("delivered", 1)
+    forged = requests.post(
+        stack.api + "/v1/callbacks/wunderkind",
+        json={"messageID": message_id, "status": "FAILED_TO_DELIVERY"},
+        headers={"X-Client-ID": CALLBACK_ID, "X-Client-Secret": "forged"},
+        timeout=10,
+    )
+    assert forged.status_code == 401
+    assert status_of(stack, message_id) == before
+
+
+def test_a_lookup_of_an_unknown_id_asks_the_simulator_once(stack: Stack) -> None:
+    created = stack.sim("POST", "/_sim/messages", json={"plan": [["FAILED_TO_SEND", 0]], "data": {"silent": True}})
+    message_id = created["messageId"]
+    before = stack.sim("GET", "/_sim/requests")["byPath"].get("/text/message/status", 0)
+    first, second = status_of(stack, message_id), status_of(stack, message_id)
+    assert (first["status"], first["reason"], first["source"]) == ("failed", "provider_error", "lookup")
+    assert second["version"] == first["version"]
+    after = stack.sim("GET", "/_sim/requests")["byPath"].get("/text/message/status", 0)
+    assert after - before == 1
+    missing = stack.call("GET", "/v1/messages/wunderkind/0b5e1d8c-0000-4000-8000-00000000e2e0")
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "MessageNotFound")
+
+
+def test_make_invoke_runs_one_function_against_the_running_stack(stack: Stack) -> None:
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "local.invoke", "PollerFunction", str(ROOT / "events" / "poller" / "schedule.json")],
+        cwd=ROOT,
+        env={**os.environ, "LOCAL_STATE_FILE": str(stack.state_file)},
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    summary = json.loads(result.stdout)
+    assert {"due", "changed", "failed", "expired"} <= set(summary)
