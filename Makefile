@@ -49,6 +49,7 @@ typecheck: $(BIN)/.installed
 
 template-check: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template template.yaml
 
 pytest: $(BIN)/.installed
 	$(BIN)/pytest
