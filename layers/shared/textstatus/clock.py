@@ -22,5 +22,15 @@ def parse_iso(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def parse_iso_or_none(value: object) -> datetime | None:
+    """A provider's timestamp, or None when it is missing or not ISO 8601."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_iso(value)
+    except ValueError:
+        return None
+
+
 def epoch_seconds(moment: datetime) -> int:
     return int(moment.timestamp())

@@ -25,6 +25,12 @@ class UnknownProviderError(TextStatusError):
     target = "provider"
 
 
+class ProviderNotConfiguredError(UnknownProviderError):
+    """A provider this service knows, but whose settings this deployment does not have."""
+
+    code = "ProviderNotConfigured"
+
+
 class MessageNotFoundError(TextStatusError):
     code = "MessageNotFound"
     target = "messageId"

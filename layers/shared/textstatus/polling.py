@@ -142,7 +142,13 @@ class Poller:
             logger.warning("poll failed", extra={"provider": provider, "message_id": message_id, "error": exc.code})
             self._backoff(message, now, deadline)
             return "failed"
-        if observation is not None and self._tracker.ingest(observation, Source.POLL, now).changed:
+        if observation is None:
+            grace = adapter.not_found_grace
+            if grace is not None and now - message.created_at >= grace:
+                # The provider still does not know it: it never will (USAJOBS has no pending state).
+                self._tracker.expire(provider, message_id, message.created_at + grace)
+                return "expired"
+        elif self._tracker.ingest(observation, Source.POLL, now).changed:
             return "changed"
         self._backoff(message, now, deadline)
         return "unchanged"

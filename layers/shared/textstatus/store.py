@@ -16,6 +16,7 @@ Two sparse global secondary indexes:
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ DUE_INDEX = "due-index"
 REFERENCE_INDEX = "reference-index"
 # Changing this re-homes every non-final message; the poller reads all shards each run.
 POLL_SHARDS = 8
+BATCH_WRITE_LIMIT = 25
+BATCH_GET_LIMIT = 100
+TRANSACTION_LIMIT = 100
 
 Item = dict[str, Any]
 _serializer = TypeSerializer()
@@ -300,6 +304,133 @@ class MessageStore:
             existing = _old_item(exc)
             return Registration(self._adopt(existing, reference, metadata, now), created=False)
         return Registration(_from_item(response.get("Attributes", {})), created=True)
+
+    def register_many(
+        self,
+        events: list[ReceivedEvent],
+        reference: str | None,
+        metadata: Mapping[str, str] | None,
+        next_poll_at: datetime | None,
+    ) -> list[Registration]:
+        """Register a batch (a provider's batch send response) in batched writes, idempotently.
+
+        History events go in BatchWriteItem requests (they are keyed by content, so writing one
+        again is harmless). Status items are created in TransactWriteItems of up to 100, each
+        conditional on the message being new: a batch write cannot be conditional, and an
+        unconditional put could overwrite a status that a callback has just written. Messages
+        already tracked are adopted one by one, as in `register`.
+        """
+        now = self._clock()
+        self._batch_put([_event_item(event, self._expires_at(event.received_at)) for event in events])
+        pending: dict[str, tuple[ReceivedEvent, _Update]] = {}
+        for event in events:
+            update = self._status_update(event, next_poll_at)
+            if update is None:
+                raise ValueError("a registration event needs a status")
+            update.set("registeredAt", iso(now))
+            if reference is not None:
+                update.set("reference", reference)
+            if metadata:
+                update.set("metadata", dict(metadata))
+            pending[event.observation.message_id] = (event, update)
+        created: set[str] = set()
+        existing: dict[str, Item] = {}
+        for attempt in range(5):
+            if not pending:
+                break
+            ids = list(pending)
+            for start in range(0, len(ids), TRANSACTION_LIMIT):
+                chunk = ids[start : start + TRANSACTION_LIMIT]
+                outcome = self._create_all(self._table, [pending[i][1] for i in chunk])
+                for message_id, (status, old) in zip(chunk, outcome, strict=True):
+                    if status == "created":
+                        created.add(message_id)
+                        del pending[message_id]
+                    elif status == "exists":
+                        existing[message_id] = old
+                        del pending[message_id]
+            if pending:
+                time.sleep(0.05 * 2**attempt)
+        if pending:
+            raise StorageUnavailableError("DynamoDB kept refusing the registration batch")
+        records = {
+            item["messageId"]: item
+            for item in self._batch_get(
+                [
+                    message_key(e.observation.provider, e.observation.message_id)
+                    for e in events
+                    if e.observation.message_id in created
+                ]
+            )
+        }
+        registrations = []
+        for event in events:
+            message_id = event.observation.message_id
+            if message_id in existing:
+                registrations.append(
+                    Registration(self._adopt(existing[message_id], reference, metadata, now), created=False)
+                )
+            else:
+                registrations.append(Registration(records[message_id], created=True))
+        return registrations
+
+    def _create_all(self, table: str, updates: list[_Update]) -> list[tuple[str, Item]]:
+        """One transaction creating every item that does not exist yet.
+
+        Returns, per update, ("created", {}), ("exists", the old item) or ("retry", {}).
+        """
+        items: list[Any] = []
+        for update in updates:
+            params = update.params(table, condition="attribute_not_exists(pk)")
+            params.pop("ReturnValues")
+            items.append({"Update": {**params, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}})
+        try:
+            with _storage_errors():
+                self._client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons", [])
+            results: list[tuple[str, Item]] = []
+            for reason in reasons:
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    results.append(("exists", _from_item(reason.get("Item", {}))))
+                else:
+                    results.append(("retry", {}))
+            return results
+        return [("created", {}) for _ in updates]
+
+    def _batch_put(self, items: list[dict[str, AttributeValueTypeDef]]) -> None:
+        """BatchWriteItem in requests of 25, retrying unprocessed items with backoff."""
+        for start in range(0, len(items), BATCH_WRITE_LIMIT):
+            requests: list[Any] = [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE_LIMIT]]
+            for attempt in range(8):
+                with _storage_errors():
+                    response = self._client.batch_write_item(RequestItems={self._table: requests})
+                requests = list(response.get("UnprocessedItems", {}).get(self._table, []))
+                if not requests:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                raise StorageUnavailableError("DynamoDB kept items of a batch unprocessed")
+
+    def _batch_get(self, keys: list[dict[str, AttributeValueTypeDef]]) -> list[Item]:
+        found: list[Item] = []
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                self._table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}
+            }
+            for attempt in range(8):
+                with _storage_errors():
+                    response = self._client.batch_get_item(RequestItems=request)
+                found += [_from_item(raw) for raw in response.get("Responses", {}).get(self._table, [])]
+                request = dict(response.get("UnprocessedKeys") or {})
+                if not request:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                raise StorageUnavailableError("DynamoDB kept keys of a batch unprocessed")
+        return found
 
     def _status_update(self, event: ReceivedEvent, next_poll_at: datetime | None) -> _Update | None:
         observation = event.observation

@@ -121,13 +121,16 @@ class Tracker:
         now = self._clock()
         parsed = adapter.parse_callback(request, now)
         accepted = duplicates = 0
+        ignored = parsed.ignored
         for observation in parsed.observations:
             confirmed = adapter.confirm(observation, now)
-            if self.ingest(confirmed, Source.CALLBACK, now).duplicate:
+            if confirmed is None:
+                ignored += 1
+            elif self.ingest(confirmed, Source.CALLBACK, now).duplicate:
                 duplicates += 1
             else:
                 accepted += 1
-        return CallbackResult(accepted=accepted, duplicates=duplicates, ignored=parsed.ignored)
+        return CallbackResult(accepted=accepted, duplicates=duplicates, ignored=ignored)
 
     # Client API --------------------------------------------------------------------------
 
@@ -161,16 +164,13 @@ class Tracker:
         """Start tracking a message (idempotent). `first` is the provider's own first word, if any."""
         self.adapter(provider)  # unknown providers are refused before anything is stored
         now = self._clock()
-        observation = first or Observation(
-            provider=provider,
-            message_id=message_id,
-            status=Status.ACCEPTED,
-            reason=None,
-            provider_status=None,
-            event_at=now,
-        )
+        known = first is not None and first.status is not None
+        observation = first if first is not None and known else self._registered(provider, message_id, now)
         event, _ = self._store.record_event(ReceivedEvent(observation, Source.REGISTRATION, now))
         registration = self._store.register(event, reference, metadata, self.next_poll_at(now, 0))
+        if first is not None and not known:
+            # The send response's own word is one we do not know: kept in the history all the same.
+            self.ingest(first, Source.REGISTRATION, now)
         if registration.created:
             count("MessagesRegistered")
         return registration
@@ -183,8 +183,31 @@ class Tracker:
         metadata: Mapping[str, str] | None = None,
     ) -> list[Registration]:
         """Start tracking every message named in a provider's own send response."""
-        sent = self.adapter(provider).messages_in_send_response(payload, self._clock())
-        return [self.register(provider, m.message_id, reference, metadata, first=m.first) for m in sent]
+        now = self._clock()
+        sent = self.adapter(provider).messages_in_send_response(payload, now)
+        if len(sent) == 1:
+            return [self.register(provider, sent[0].message_id, reference, metadata, first=sent[0].first)]
+        unique = {m.message_id: m for m in sent}
+        # Batch send responses (Comapi's 202) name messages without a status.
+        events = [
+            ReceivedEvent(self._registered(provider, m.message_id, now), Source.REGISTRATION, now)
+            for m in unique.values()
+        ]
+        registrations = self._store.register_many(events, reference, metadata, self.next_poll_at(now, 0))
+        count("MessagesRegistered", sum(r.created for r in registrations))
+        return registrations
+
+    @staticmethod
+    def _registered(provider: str, message_id: str, now: datetime) -> Observation:
+        """A registration by id alone: the provider has the message, nothing more is known."""
+        return Observation(
+            provider=provider,
+            message_id=message_id,
+            status=Status.ACCEPTED,
+            reason=None,
+            provider_status=None,
+            event_at=now,
+        )
 
     def history(self, provider: str, message_id: str) -> list[Item]:
         """Every event, newest first, each marked with whether it changed the current status.

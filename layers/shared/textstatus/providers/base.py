@@ -16,6 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from textstatus.errors import (
+    CallbacksNotSupportedError,
     InvalidCallbackError,
     ProviderBadResponseError,
     ProviderRejectedRequestError,
@@ -119,7 +120,17 @@ class ProviderAdapter(ABC):
     statuses: ClassVar[Mapping[str, Outcome]]
     # How long the provider keeps a message's status; None when not documented.
     retention: ClassVar[timedelta | None] = None
+    # HTTP methods the provider's callbacks use; empty for a provider without callbacks.
     callback_methods: ClassVar[frozenset[str]] = frozenset({"POST"})
+
+    @property
+    def not_found_grace(self) -> timedelta | None:
+        """How long "the provider does not know this message" may mean "no receipt yet".
+
+        After it, the poller marks the message expired (timeout). None: keep polling until
+        the tracking deadline.
+        """
+        return None
 
     def __init__(self, http: HttpSettings) -> None:
         self._timeout = (http.connect_timeout, http.read_timeout)
@@ -221,16 +232,19 @@ class ProviderAdapter(ABC):
     def supports_callbacks(self) -> bool:
         return bool(self.callback_methods)
 
-    @abstractmethod
     def authenticate_callback(self, request: CallbackRequest) -> None:
         """Raise CallbackAuthenticationError unless the request carries the right credentials."""
+        raise CallbacksNotSupportedError(f"{self.name} does not send callbacks; its messages are polled")
 
-    @abstractmethod
     def parse_callback(self, request: CallbackRequest, received_at: datetime) -> ParsedCallback:
         """The status reports in an authenticated callback; InvalidCallbackError if malformed."""
+        raise CallbacksNotSupportedError(f"{self.name} does not send callbacks; its messages are polled")
 
-    def confirm(self, observation: Observation, now: datetime) -> Observation:
-        """A provider whose callbacks cannot be authenticated confirms them here. Default: trusted."""
+    def confirm(self, observation: Observation, now: datetime) -> Observation | None:
+        """Confirm a callback's report with the provider before it is trusted. Default: trusted.
+
+        None when the provider does not know the message (the report is then ignored).
+        """
         return observation
 
     @staticmethod

@@ -5,13 +5,17 @@ from __future__ import annotations
 from functools import cache
 
 from textstatus import config
-from textstatus.errors import UnknownProviderError
+from textstatus.errors import ConfigurationError, ProviderNotConfiguredError, UnknownProviderError
+from textstatus.observability import logger
 from textstatus.providers.base import HttpSettings, ProviderAdapter
+from textstatus.providers.comapi import ComapiAdapter
+from textstatus.providers.govdelivery import GovdeliveryAdapter
+from textstatus.providers.usajobs import UsajobsAdapter
 from textstatus.providers.wunderkind import WunderkindAdapter
 
 # An explicit dict, not a directory scan: nothing to discover at cold start, and mypy checks it.
 _ADAPTERS: dict[str, type[ProviderAdapter]] = {
-    WunderkindAdapter.name: WunderkindAdapter,
+    adapter.name: adapter for adapter in (UsajobsAdapter, ComapiAdapter, GovdeliveryAdapter, WunderkindAdapter)
 }
 
 PROVIDER_NAMES: tuple[str, ...] = tuple(_ADAPTERS)
@@ -24,13 +28,16 @@ def adapter(name: str) -> ProviderAdapter:
     if adapter_class is None:
         raise UnknownProviderError(f"unknown provider; expected one of: {', '.join(PROVIDER_NAMES)}")
     settings = config.settings()
-    return adapter_class.from_config(
-        HttpSettings(
-            connect_timeout=settings.http_connect_timeout_seconds,
-            read_timeout=settings.http_read_timeout_seconds,
-            pool_size=settings.poll_concurrency,
-        )
+    http = HttpSettings(
+        connect_timeout=settings.http_connect_timeout_seconds,
+        read_timeout=settings.http_read_timeout_seconds,
+        pool_size=settings.poll_concurrency,
     )
+    try:
+        return adapter_class.from_config(http)
+    except ConfigurationError as exc:
+        logger.warning("provider not configured", extra={"provider": name, "detail": exc.message})
+        raise ProviderNotConfiguredError(f"{name} is not configured in this deployment") from None
 
 
 def reset() -> None:

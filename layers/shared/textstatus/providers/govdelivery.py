@@ -1,0 +1,215 @@
+"""Granicus GovDelivery TMS: message status from its recipient counts; callbacks confirmed by a fetch.
+
+TMS callbacks carry no signature. A secret token in the callback URL keeps strangers out, and
+every callback is confirmed by fetching the message from TMS before anything is applied, so
+the stored status is always what TMS itself says.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import Field
+
+from textstatus import config
+from textstatus.clock import parse_iso_or_none
+from textstatus.config import EnvSettings, Secret
+from textstatus.errors import (
+    CallbackAuthenticationError,
+    InvalidCallbackError,
+    InvalidRequestError,
+    ProviderBadResponseError,
+)
+from textstatus.events import Observation, is_valid_message_id
+from textstatus.providers.base import (
+    CallbackRequest,
+    HttpSettings,
+    Outcome,
+    ParsedCallback,
+    ProviderAdapter,
+    SentMessage,
+    credentials_match,
+)
+from textstatus.status import Reason, Status
+
+
+class GovdeliverySettings(EnvSettings):
+    base_url: str = Field("https://tms.govdelivery.com", alias="GOVDELIVERY_BASE_URL", pattern=r"^https?://")
+    token: Secret = Field(alias="GOVDELIVERY_TOKEN")
+    callback_token: Secret = Field(alias="GOVDELIVERY_CALLBACK_TOKEN")
+
+
+# A recipient's final word, and what it means for a message whose recipients all share it.
+RECIPIENT_STATUSES: Mapping[str, Outcome] = {
+    "new": Outcome(Status.ACCEPTED),
+    "sending": Outcome(Status.SENDING),
+    "sent": Outcome(Status.DELIVERED),
+    "failed": Outcome(Status.UNDELIVERED, Reason.CARRIER_ERROR),
+    "blacklisted": Outcome(Status.REJECTED, Reason.BLACKLISTED),
+    "canceled": Outcome(Status.CANCELED),
+    "inconclusive": Outcome(Status.UNDELIVERED, Reason.INCONCLUSIVE),
+}
+FINAL_RECIPIENT_STATUSES = ("sent", "failed", "blacklisted", "canceled", "inconclusive")
+CALLBACK_FIELDS = ("status", "message_type", "message_url", "recipient_url", "sid", "completed_at", "error_message")
+
+
+def completed_outcome(counts: Mapping[str, int]) -> Outcome:
+    """A completed message's outcome, from its recipient counts (DESIGN.md's mapping)."""
+    total = counts.get("total", 0)
+    if total <= 0:
+        return Outcome(Status.UNDELIVERED, Reason.UNKNOWN)
+    for word in FINAL_RECIPIENT_STATUSES:
+        if counts.get(word, 0) == total:
+            return RECIPIENT_STATUSES[word]
+    if counts.get("sent", 0) == 0:
+        return Outcome(Status.UNDELIVERED, Reason.UNKNOWN)
+    return Outcome(Status.PARTIALLY_DELIVERED)
+
+
+class GovdeliveryAdapter(ProviderAdapter):
+    name = "govdelivery"
+    statuses: ClassVar[Mapping[str, Outcome]] = {
+        "new": Outcome(Status.ACCEPTED),
+        "queued": Outcome(Status.ACCEPTED),
+        "sending": Outcome(Status.SENDING),
+        # `completed` is decided by the recipient counts: see `completed_outcome`.
+    }
+
+    def __init__(self, settings: GovdeliverySettings, http: HttpSettings) -> None:
+        super().__init__(http)
+        self._settings = settings
+        self._base_url = settings.base_url.rstrip("/")
+
+    @classmethod
+    def from_config(cls, http: HttpSettings) -> GovdeliveryAdapter:
+        return cls(config.load(GovdeliverySettings), http)
+
+    @classmethod
+    def canonical_word(cls, raw: str) -> str:
+        return raw.strip().lower()
+
+    def fetch_status(self, message_id: str, now: datetime) -> Observation | None:
+        response = self._send(
+            "GET",
+            f"{self._base_url}/messages/sms/{message_id}",
+            headers={"Accept": "application/json", "X-AUTH-TOKEN": self._settings.token.reveal()},
+        )
+        if response.status_code in (400, 404):
+            return None
+        body = self._json_object(response)
+        if response.status_code != 200:
+            raise ProviderBadResponseError(self.name, f"HTTP {response.status_code}")
+        observation = self.message_observation(message_id, body, now)
+        if observation is None:
+            raise ProviderBadResponseError(self.name, "a message without a status")
+        return observation
+
+    def message_observation(self, message_id: str, message: Mapping[str, Any], now: datetime) -> Observation | None:
+        word = message.get("status")
+        if not isinstance(word, str) or not word.strip():
+            return None
+        counts = _counts(message.get("recipient_counts"))
+        pending = counts.get("new", 0) + counts.get("sending", 0)
+        all_final = bool(counts.get("total")) and pending == 0
+        outcome = completed_outcome(counts) if self.canonical_word(word) == "completed" or all_final else None
+        finished = parse_iso_or_none(message.get("completed_at")) if outcome is not None else None
+        return self.observe(
+            message_id,
+            word.strip(),
+            finished or now,
+            provider_gave_time=finished is not None,
+            outcome=outcome,
+            detail=_counts_text(counts) if counts else None,
+            recipients=counts or None,
+        )
+
+    # Callbacks -------------------------------------------------------------------------------
+
+    def authenticate_callback(self, request: CallbackRequest) -> None:
+        if not credentials_match(request.query.get("token"), self._settings.callback_token.reveal()):
+            raise CallbackAuthenticationError("missing or invalid callback token")
+
+    def parse_callback(self, request: CallbackRequest, received_at: datetime) -> ParsedCallback:
+        fields = _callback_fields(request)
+        message_id = self.require_message_id(_last_segment(fields.get("message_url")))
+        status = fields.get("status", "").strip()
+        if not status:
+            raise InvalidCallbackError("the callback has no status", target="status")
+        recipient = _last_segment(fields.get("recipient_url")) or "?"
+        detail = f"recipient {recipient}: {status}"
+        if fields.get("error_message"):
+            detail += f" ({fields['error_message'][:300]})"
+        # What the callback claims, kept only until `confirm` replaces it with TMS's own answer.
+        return ParsedCallback(
+            [
+                self.observe(
+                    message_id, status, received_at, detail=detail, outcome=RECIPIENT_STATUSES.get(status.lower())
+                )
+            ]
+        )
+
+    def confirm(self, observation: Observation, now: datetime) -> Observation | None:
+        """Trust nothing a callback says: fetch the message and apply what TMS reports."""
+        confirmed = self.fetch_status(observation.message_id, now)
+        if confirmed is None:
+            return None
+        return Observation(
+            **{
+                **confirmed.__dict__,
+                "provider_detail": "; ".join(filter(None, [confirmed.provider_detail, observation.provider_detail])),
+            }
+        )
+
+    # Registration ----------------------------------------------------------------------------
+
+    def messages_in_send_response(self, payload: Any, now: datetime) -> list[SentMessage]:
+        """POST /messages/sms answers the message resource; its id ends `_links.self`."""
+        if not isinstance(payload, dict):
+            raise InvalidRequestError("a GovDelivery send response is a message object", target="sendResponse")
+        links = payload.get("_links")
+        self_link = links.get("self") if isinstance(links, dict) else None
+        message_id = str(payload["id"]) if payload.get("id") is not None else _last_segment(self_link)
+        if not is_valid_message_id(message_id):
+            raise InvalidRequestError("a GovDelivery send response has _links.self", target="sendResponse")
+        assert message_id is not None
+        return [SentMessage(message_id, self.message_observation(message_id, payload, now))]
+
+
+def _callback_fields(request: CallbackRequest) -> dict[str, str]:
+    """The callback's fields, form-encoded (current docs) or JSON (older docs)."""
+    content_type = (request.header("Content-Type") or "").lower()
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidCallbackError("the callback body is not UTF-8") from None
+    if "json" in content_type or text.lstrip().startswith("{"):
+        try:
+            document = json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            raise InvalidCallbackError("the callback body is not valid JSON") from None
+        if not isinstance(document, dict):
+            raise InvalidCallbackError("the callback body must be an object")
+        return {key: str(document[key]) for key in CALLBACK_FIELDS if document.get(key) is not None}
+    pairs = parse_qsl(text, keep_blank_values=False)
+    return {key: value for key, value in pairs if key in CALLBACK_FIELDS}
+
+
+def _last_segment(url: str | None) -> str | None:
+    if not url:
+        return None
+    segment = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return segment or None
+
+
+def _counts(raw: Any) -> dict[str, int]:
+    if not isinstance(raw, dict):
+        return {}
+    return {key: int(value) for key, value in raw.items() if isinstance(value, int) and not isinstance(value, bool)}
+
+
+def _counts_text(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in counts.items() if value)
