@@ -10,7 +10,10 @@ Control API (JSON, under /_sim, no auth; loopback only):
                                  {"url": null} stops them
 - POST /_sim/messages            {"messageId"?: ..., "plan": [["SENDING", 0.5], ["DELIVERED", 1]], "data"?: {...}}
                                  a message with a chosen plan; data {"silent": true} loses its callbacks
-- POST /_sim/messages/<id>/callback  {"status"?: ..., "times"?: 2} send a callback now (duplicates, reordering)
+- POST /_sim/messages/<id>/callback  {"status"?: ..., "times"?: 2, "part"?: recipient} send a callback now
+                                 (duplicates, reordering)
+- POST /_sim/callbacks also takes {"duplicates": 2} (every callback twice) and {"reverse": true}
+  (a message's callbacks held until its last status, then delivered newest first)
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
@@ -50,20 +54,36 @@ class SimRequest:
             return None
 
 
+Plan = list[tuple[str, float]]  # (status, seconds after creation)
+
+
+def status_in(plan: Plan, elapsed: float) -> str:
+    current = plan[0][0]
+    for status, at in plan:
+        if elapsed >= at:
+            current = status
+    return current
+
+
 @dataclass
 class SimMessage:
     message_id: str
-    plan: list[tuple[str, float]]  # (status, seconds after creation)
+    plan: Plan
     created: float = field(default_factory=time.monotonic)
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     data: dict[str, Any] = field(default_factory=dict)
-    reported: int = 0  # how many plan steps have had their callback sent
+    reported: dict[str, int] = field(default_factory=dict)  # timeline -> steps whose callback was sent
+
+    def elapsed(self, now: float | None = None) -> float:
+        return (time.monotonic() if now is None else now) - self.created
 
     def status_at(self, now: float) -> str:
-        current = self.plan[0][0]
-        for status, at in self.plan:
-            if now - self.created >= at:
-                current = status
-        return current
+        return status_in(self.plan, now - self.created)
+
+    def reached_at(self, plan: Plan, status: str) -> datetime:
+        """The wall-clock time a timeline reached a status (for providers that report times)."""
+        at = next((offset for word, offset in plan if word == status), 0.0)
+        return self.created_at + timedelta(seconds=at)
 
 
 @dataclass
@@ -121,8 +141,17 @@ class Simulator(ThreadingHTTPServer):
     def routes(self) -> dict[tuple[str, str], Callable[[SimRequest], Reply]]:
         raise NotImplementedError
 
-    def send_callback(self, message: SimMessage, status: str) -> None:
+    def timelines(self, message: SimMessage) -> list[tuple[str, Plan]]:
+        """The status timelines of a message that callbacks report: one, or one per recipient."""
+        return [("", message.plan)]
+
+    def send_callback(self, message: SimMessage, status: str, part: str = "") -> None:
         """Deliver one callback for `status` to the configured target (providers differ)."""
+
+    def deliver_callbacks(self, due: list[tuple[SimMessage, str, str]]) -> None:
+        """Deliver the callbacks that came due in one tick (a provider may batch them)."""
+        for message, status, part in due:
+            self.send_callback(message, status, part)
 
     # Shared behaviour --------------------------------------------------------------------
 
@@ -131,6 +160,13 @@ class Simulator(ThreadingHTTPServer):
         with self.lock:
             self.messages[message.message_id] = message
         return message
+
+    def add_from_control(self, body: dict[str, Any]) -> SimMessage:
+        """A message created through the control API: {"plan": [[status, seconds], ...], "data": {...}}."""
+        plan = [(str(status), float(at)) for status, at in body["plan"]]
+        if not plan:
+            raise ValueError("plan is required")
+        return self.add_message(plan, body.get("messageId"), **body.get("data", {}))
 
     def set_fault(self, fault: Fault | None) -> None:
         with self.lock:
@@ -148,22 +184,34 @@ class Simulator(ThreadingHTTPServer):
             return fault
 
     def _progress(self) -> None:
-        """Move messages along their plans and send a callback for each new status."""
+        """Move messages along their plans and send a callback for each new status.
+
+        The callback target may ask for {"duplicates": n} (every callback n times) and
+        {"reverse": true} (a message's callbacks held until its last step, then sent newest first).
+        """
         while not self._stop.wait(self._tick):
             now = time.monotonic()
-            due: list[tuple[SimMessage, str]] = []
+            due: list[tuple[SimMessage, str, str]] = []
             with self.lock:
-                if self.callback_target is None:
+                target = self.callback_target
+                if target is None:
                     continue
+                copies = max(1, int(target.get("duplicates", 1)))
+                reverse = bool(target.get("reverse"))
                 for message in self.messages.values():
                     if message.data.get("silent"):
                         continue  # a message whose callbacks are lost: only polling finds its status
-                    reached = sum(1 for _, at in message.plan if now - message.created >= at)
-                    for index in range(message.reported, reached):
-                        due.append((message, message.plan[index][0]))
-                    message.reported = max(message.reported, reached)
-            for message, status in due:
-                self.send_callback(message, status)
+                    for part, plan in self.timelines(message):
+                        reached = sum(1 for _, at in plan if now - message.created >= at)
+                        done = message.reported.get(part, 0)
+                        if reached <= done or (reverse and reached < len(plan)):
+                            continue
+                        steps = [plan[index][0] for index in range(done, reached)]
+                        message.reported[part] = reached
+                        for status in reversed(steps) if reverse else steps:
+                            due += [(message, status, part)] * copies
+            if due:
+                self.deliver_callbacks(due)
 
     def post_callback(self, method: str, headers: dict[str, str], body: bytes) -> int | None:
         """One delivery attempt; returns the HTTP status, or None when the target was unreachable."""
@@ -239,10 +287,10 @@ class Simulator(ThreadingHTTPServer):
                 self.callback_target = body if body.get("url") else None
             return json_reply(200, {"callbacks": self.callback_target})
         if request.method == "POST" and request.path == "/_sim/messages":
-            plan = [(str(status), float(at)) for status, at in body.get("plan", [])]
-            if not plan:
-                return json_reply(400, {"message": "plan is required"})
-            message = self.add_message(plan, body.get("messageId"), **body.get("data", {}))
+            try:
+                message = self.add_from_control(body)
+            except (KeyError, TypeError, ValueError) as exc:
+                return json_reply(400, {"message": f"bad message: {exc}"})
             return json_reply(201, {"messageId": message.message_id})
         parts = request.path.split("/")
         if request.method == "POST" and len(parts) == 5 and parts[2] == "messages" and parts[4] == "callback":
@@ -251,8 +299,8 @@ class Simulator(ThreadingHTTPServer):
             if target is None:
                 return json_reply(404, {"message": "no such message"})
             status = body.get("status") or target.status_at(time.monotonic())
-            for _ in range(int(body.get("times", 1))):
-                self.send_callback(target, status)
+            part = str(body.get("part", ""))
+            self.deliver_callbacks([(target, status, part)] * int(body.get("times", 1)))
             return json_reply(200, {"sent": status})
         return json_reply(404, {"message": "unknown control route"})
 

@@ -103,7 +103,7 @@ class WunderkindSimulator(Simulator):
             return json_reply(404, {"code": 404, "message": "message not found", "details": []})
         return json_reply(200, {"status": message.status_at(now)})
 
-    def send_callback(self, message: SimMessage, status: str) -> None:
+    def send_callback(self, message: SimMessage, status: str, part: str = "") -> None:
         with self.lock:
             method = str((self.callback_target or {}).get("method", "POST")).upper()
         payload = {

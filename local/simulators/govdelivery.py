@@ -1,0 +1,181 @@
+"""GovDelivery TMS simulator, from its public docs (shared/provider-docs/govdelivery-*, PROVIDERS.md).
+
+- POST /messages/sms {"body", "recipients": [{"phone"}]} -> 201 the message resource
+- GET  /messages/sms/{id} -> {body, created_at, completed_at, status, _links, recipient_counts}
+  status new, queued, sending, completed (when every recipient has a final status)
+- GET  /messages/sms/{id}/recipients[/sent|/failed] -> pages of 50 with an RFC 5988 Link header
+- GET  /messages/sms/{id}/recipients/{rid} -> {phone, formatted_phone, status, error_message, created_at, completed_at}
+- Auth: X-AUTH-TOKEN. Errors: {"error": "..."}.
+- Webhooks, one per recipient status change: POST application/x-www-form-urlencoded (or JSON with
+  {"format": "json"}) with status, message_type, message_url, recipient_url, sid, completed_at and
+  error_message on failures; no signature (the callback URL carries our token).
+
+Each recipient's outcome is chosen by its phone number (OUTCOME_BY_PHONE; otherwise sent).
+"""
+
+from __future__ import annotations
+
+import hmac
+import itertools
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from local.simulators.base import Plan, Reply, SimMessage, SimRequest, Simulator, json_reply, status_in
+
+OUTCOME_BY_PHONE: dict[str, str | None] = {
+    "+15555550001": "failed",
+    "+15555550002": "blacklisted",
+    "+15555550003": "canceled",
+    "+15555550004": "inconclusive",
+    "+15555550005": None,  # never leaves sending
+}
+FINAL = ("sent", "failed", "blacklisted", "canceled", "inconclusive")
+PAGE_SIZE = 50
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class GovdeliverySimulator(Simulator):
+    name = "govdelivery"
+
+    def __init__(self, token: str, port: int = 0, step_seconds: float = 1.0, tick_seconds: float = 0.1) -> None:
+        super().__init__(port, tick_seconds)
+        self.token = token
+        self.step_seconds = step_seconds
+        self._ids = itertools.count(165532)
+
+    def routes(self) -> dict[tuple[str, str], Any]:
+        return {("POST", "/messages/sms"): self._send, ("GET", "/messages/sms/*"): self._get}
+
+    def recipient_plan(self, phone: str) -> Plan:
+        outcome = OUTCOME_BY_PHONE.get(phone, "sent")
+        plan: Plan = [("new", 0.0), ("sending", self.step_seconds)]
+        return [*plan, (outcome, 2 * self.step_seconds)] if outcome else plan
+
+    def timelines(self, message: SimMessage) -> list[tuple[str, Plan]]:
+        return [(str(recipient["id"]), recipient["plan"]) for recipient in message.data["recipients"]]
+
+    def _authorized(self, request: SimRequest) -> Reply | None:
+        given = request.headers.get("x-auth-token", "")
+        if not given or not hmac.compare_digest(given.encode(), self.token.encode()):
+            return json_reply(401, {"error": "Invalid authentication token"})
+        return None
+
+    def add_sms(self, phones: list[str], body: str = "Today is Sunny and 70F", silent: bool = False) -> SimMessage:
+        number = next(self._ids)
+        plans = [self.recipient_plan(phone) for phone in phones]
+        recipients = [{"id": number * 100 + n, "phone": phone, "plan": plans[n]} for n, phone in enumerate(phones)]
+        # The message's own timeline: new, then sending, then completed once every recipient is final.
+        plan: Plan = [("new", 0.0), ("sending", self.step_seconds)]
+        ends = [steps[-1][1] for steps in plans if steps[-1][0] in FINAL]
+        if len(ends) == len(plans):
+            plan.append(("completed", max(ends)))
+        return self.add_message(plan, str(number), recipients=recipients, body=body, silent=silent)
+
+    def _send(self, request: SimRequest) -> Reply:
+        refused = self._authorized(request)
+        if refused:
+            return refused
+        body = request.json()
+        recipients = body.get("recipients") if isinstance(body, dict) else None
+        if not isinstance(recipients, list) or not recipients or not body.get("body"):
+            return json_reply(422, {"error": "body and recipients are required"})
+        phones = [str(r.get("phone")) for r in recipients if isinstance(r, dict) and r.get("phone")]
+        return json_reply(201, self.resource(self.add_sms(phones, str(body["body"]))))
+
+    def _get(self, request: SimRequest) -> Reply:
+        refused = self._authorized(request)
+        if refused:
+            return refused
+        parts = request.path.strip("/").split("/")  # messages, sms, id, [recipients, [rid|sent|failed]]
+        with self.lock:
+            message = self.messages.get(parts[2]) if len(parts) >= 3 else None
+        if message is None:
+            return json_reply(404, {"error": "Not found"})
+        if len(parts) == 3:
+            return json_reply(200, self.resource(message))
+        if parts[3] != "recipients" or len(parts) > 5:
+            return json_reply(404, {"error": "Not found"})
+        recipients = [self.recipient(message, r) for r in message.data["recipients"]]
+        if len(parts) == 5 and parts[4] not in ("sent", "failed"):
+            found = [
+                r for r, raw in zip(recipients, message.data["recipients"], strict=True) if str(raw["id"]) == parts[4]
+            ]
+            return json_reply(200, found[0]) if found else json_reply(404, {"error": "Not found"})
+        if len(parts) == 5:
+            recipients = [r for r in recipients if r["status"] == parts[4]]
+        page = int((request.query.get("page") or ["1"])[0])
+        chunk = recipients[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        headers = {}
+        if page * PAGE_SIZE < len(recipients):
+            headers["Link"] = f'<{self.url}{request.path}?page={page + 1}>; rel="next"'
+        return json_reply(200, chunk, headers)
+
+    def resource(self, message: SimMessage) -> dict[str, Any]:
+        elapsed = message.elapsed()
+        status = status_in(message.plan, elapsed)
+        counts = dict.fromkeys(("new", "sending", "inconclusive", "blacklisted", "canceled", "sent", "failed"), 0)
+        for recipient in message.data["recipients"]:
+            counts[status_in(recipient["plan"], elapsed)] += 1
+        link = f"/messages/sms/{message.message_id}"
+        resource: dict[str, Any] = {
+            "body": message.data["body"],
+            "created_at": iso(message.created_at),
+            "status": status,
+            "_links": {
+                "self": link,
+                "recipients": f"{link}/recipients",
+                "failed": f"{link}/recipients/failed",
+                "sent": f"{link}/recipients/sent",
+            },
+            "recipient_counts": {"total": len(message.data["recipients"]), **counts},
+        }
+        if status == "completed":
+            resource["completed_at"] = iso(message.reached_at(message.plan, "completed"))
+        return resource
+
+    def recipient(self, message: SimMessage, raw: dict[str, Any]) -> dict[str, Any]:
+        status = status_in(raw["plan"], message.elapsed())
+        found: dict[str, Any] = {
+            "phone": raw["phone"].lstrip("+1"),
+            "formatted_phone": raw["phone"],
+            "status": status,
+            "created_at": iso(message.created_at),
+            "_links": {"self": f"/messages/sms/{message.message_id}/recipients/{raw['id']}"},
+        }
+        if status in FINAL:
+            found["completed_at"] = iso(message.reached_at(raw["plan"], status))
+        if status == "failed":
+            found["error_message"] = "Number is not SMS capable"
+        return found
+
+    def add_from_control(self, body: dict[str, Any]) -> SimMessage:
+        data = body.get("data") or {}
+        return self.add_sms([str(p) for p in data.get("phones", ["+15555550000"])], silent=bool(data.get("silent")))
+
+    def send_callback(self, message: SimMessage, status: str, part: str = "") -> None:
+        if status == "new":
+            return  # TMS has no webhook for a recipient that is merely created
+        raw = next((r for r in message.data["recipients"] if str(r["id"]) == part), message.data["recipients"][0])
+        fields = {
+            "status": status,
+            "message_type": "sms",
+            "message_url": f"{self.url}/messages/sms/{message.message_id}",
+            "recipient_url": f"{self.url}/messages/sms/{message.message_id}/recipients/{raw['id']}",
+            "sid": uuid.uuid4().hex,
+            "completed_at": iso(datetime.now(UTC)),
+        }
+        if status == "failed":
+            fields["error_message"] = "Number is not SMS capable"
+        with self.lock:
+            as_json = (self.callback_target or {}).get("format") == "json"
+        if as_json:
+            self.post_callback("POST", {"Content-Type": "application/json"}, json.dumps(fields).encode())
+        else:
+            body = urlencode(fields).encode()
+            self.post_callback("POST", {"Content-Type": "application/x-www-form-urlencoded"}, body)
