@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from local.simulators.comapi import ComapiSimulator
+    from local.simulators.govdelivery import GovdeliverySimulator
+    from local.simulators.usajobs import UsajobsSimulator
     from local.simulators.wunderkind import WunderkindSimulator
 
 # Set before anything imports boto3 or Powertools. Provider URLs point at a closed
@@ -22,6 +25,15 @@ TEST_ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "TextStatus",
     "POWERTOOLS_DEV": "false",
     "TABLE_NAME": "textstatus-test",
+    "USAJOBS_BASE_URL": "http://127.0.0.1:9",
+    "USAJOBS_API_KEY": "usajobs-test-api-key-8f3e",
+    "COMAPI_BASE_URL": "http://127.0.0.1:9",
+    "COMAPI_API_SPACE_ID": "a5f3c3c2-1f4e-4b8e-9d7a-test-space",
+    "COMAPI_TOKEN": "comapi-test-jwt-eyJhbGciOi",
+    "COMAPI_WEBHOOK_SECRET": "comapi-webhook-secret-71c0",
+    "GOVDELIVERY_BASE_URL": "http://127.0.0.1:9",
+    "GOVDELIVERY_TOKEN": "govdelivery-test-token-1234567890",
+    "GOVDELIVERY_CALLBACK_TOKEN": "govdelivery-callback-token-b8d2",
     "WUNDERKIND_BASE_URL": "http://127.0.0.1:9",
     "WUNDERKIND_CLIENT_ID": "wk-test-client-id-0123456789abcdef",
     "WUNDERKIND_CLIENT_SECRET": "wk-test-client-secret-0123456789abcdef0123456789abcdef",
@@ -75,5 +87,41 @@ def wunderkind_sim(env: pytest.MonkeyPatch) -> Iterator[WunderkindSimulator]:
         TEST_ENV["WUNDERKIND_CLIENT_ID"], TEST_ENV["WUNDERKIND_CLIENT_SECRET"], step_seconds=0.05, tick_seconds=0.02
     ).start()
     env.setenv("WUNDERKIND_BASE_URL", simulator.url)
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def usajobs_sim(env: pytest.MonkeyPatch) -> Iterator[UsajobsSimulator]:
+    from local.simulators.usajobs import UsajobsSimulator
+
+    simulator = UsajobsSimulator(TEST_ENV["USAJOBS_API_KEY"], step_seconds=0.05, tick_seconds=0.02).start()
+    env.setenv("USAJOBS_BASE_URL", simulator.url)
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def comapi_sim(env: pytest.MonkeyPatch) -> Iterator[ComapiSimulator]:
+    from local.simulators.comapi import ComapiSimulator
+
+    simulator = ComapiSimulator(
+        TEST_ENV["COMAPI_API_SPACE_ID"],
+        TEST_ENV["COMAPI_TOKEN"],
+        TEST_ENV["COMAPI_WEBHOOK_SECRET"],
+        step_seconds=0.05,
+        tick_seconds=0.02,
+    ).start()
+    env.setenv("COMAPI_BASE_URL", simulator.url)
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def govdelivery_sim(env: pytest.MonkeyPatch) -> Iterator[GovdeliverySimulator]:
+    from local.simulators.govdelivery import GovdeliverySimulator
+
+    simulator = GovdeliverySimulator(TEST_ENV["GOVDELIVERY_TOKEN"], step_seconds=0.05, tick_seconds=0.02).start()
+    env.setenv("GOVDELIVERY_BASE_URL", simulator.url)
     yield simulator
     simulator.stop()

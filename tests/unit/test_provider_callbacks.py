@@ -1,0 +1,222 @@
+"""Comapi's signed webhooks and GovDelivery's token callbacks: authentication and parsing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from textstatus.errors import CallbackAuthenticationError, CallbacksNotSupportedError, InvalidCallbackError
+from textstatus.providers.base import CallbackRequest, HttpSettings
+from textstatus.providers.comapi import ComapiAdapter, ComapiSettings
+from textstatus.providers.govdelivery import GovdeliveryAdapter, GovdeliverySettings
+from textstatus.providers.usajobs import UsajobsAdapter, UsajobsSettings
+from textstatus.status import Status
+
+NOW = datetime(2026, 11, 22, 10, 0, 3, tzinfo=UTC)
+HTTP = HttpSettings(1, 1, 1)
+SECRET = "comapi-webhook-secret-71c0"
+MESSAGE_ID = "d8e296bb-97c4-4495-b98f-1e32e0b11628"
+
+
+def comapi() -> ComapiAdapter:
+    settings = ComapiSettings.from_env(
+        {"COMAPI_API_SPACE_ID": "space-1", "COMAPI_TOKEN": "jwt", "COMAPI_WEBHOOK_SECRET": SECRET}
+    )
+    return ComapiAdapter(settings, HTTP)
+
+
+def envelope(name: str = "message.delivered", status: str = "delivered", event_id: str = "evt-1") -> dict[str, Any]:
+    """The envelope of PROVIDERS.md."""
+    return {
+        "eventId": event_id,
+        "accountId": "12345",
+        "apiSpaceId": "space-1",
+        "name": name,
+        "payload": {
+            "id": MESSAGE_ID,
+            "details": {
+                "channel": "sms",
+                "additionalInfo": {},
+                "channelStatus": {"sms": {"status": status, "details": {}, "updatedOn": "2026-11-22T10:00:01.500Z"}},
+            },
+            "channelData": {},
+            "metadata": {"order": "1234"},
+            "updatedOn": "2026-11-22T10:00:01.600Z",
+        },
+        "revision": 2,
+        "etag": "W/abc",
+        "timestamp": "2026-11-22T10:00:02.000Z",
+    }
+
+
+def signed(body: bytes, secret: str = SECRET, **headers: str) -> CallbackRequest:
+    signature = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+    return CallbackRequest("POST", {"x-comapi-signature": signature, **headers}, {}, body)
+
+
+def test_comapi_signature_over_the_exact_body_authenticates() -> None:
+    comapi().authenticate_callback(signed(json.dumps(envelope()).encode()))
+
+
+def test_comapi_signature_in_upper_case_hex_authenticates() -> None:
+    body = json.dumps(envelope()).encode()
+    request = signed(body)
+    comapi().authenticate_callback(
+        CallbackRequest("POST", {"x-comapi-signature": request.headers["x-comapi-signature"].upper()}, {}, body)
+    )
+
+
+def test_comapi_signature_of_the_same_json_with_other_whitespace_is_refused() -> None:
+    compact = json.dumps(envelope(), separators=(",", ":")).encode()
+    spaced = json.dumps(envelope(), indent=2).encode()
+    signature = signed(compact).headers["x-comapi-signature"]
+    with pytest.raises(CallbackAuthenticationError):
+        comapi().authenticate_callback(CallbackRequest("POST", {"x-comapi-signature": signature}, {}, spaced))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda body: CallbackRequest("POST", {}, {}, body),
+        lambda body: signed(body, secret="not-the-secret"),
+        lambda body: CallbackRequest(
+            "POST", {"x-comapi-signature": signed(body).headers["x-comapi-signature"]}, {}, body + b" "
+        ),
+        lambda body: CallbackRequest(
+            "POST",
+            {"x-comapi-signature": signed(body).headers["x-comapi-signature"]},
+            {},
+            body.replace(b"delivered", b"failed"),
+        ),
+        lambda body: CallbackRequest(
+            "POST", {"x-comapi-signature": "sha1=" + signed(body).headers["x-comapi-signature"]}, {}, body
+        ),
+    ],
+    ids=["missing", "wrong-secret", "appended-byte", "tampered", "prefixed"],
+)
+def test_comapi_missing_wrong_or_tampered_signatures_are_refused(make: Any) -> None:
+    with pytest.raises(CallbackAuthenticationError):
+        comapi().authenticate_callback(make(json.dumps(envelope()).encode()))
+
+
+def test_comapi_envelope_becomes_an_observation_with_the_channel_time_and_event_id() -> None:
+    parsed = comapi().parse_callback(signed(json.dumps(envelope()).encode()), NOW)
+    (observation,) = parsed.observations
+    assert (observation.message_id, observation.status, observation.provider_status) == (
+        MESSAGE_ID,
+        Status.DELIVERED,
+        "delivered",
+    )
+    assert observation.event_at == datetime(2026, 11, 22, 10, 0, 1, 500_000, tzinfo=UTC)
+    assert observation.event_id == "comapi:evt-1"
+
+
+def test_comapi_batched_array_of_envelopes_with_ignored_event_kinds() -> None:
+    batch = [
+        envelope("message.sent", "sent", "e1"),
+        envelope("message.inbound", "", "e2"),
+        envelope("interaction.click", "", "e3"),
+        envelope("message.delivered", "delivered", "e4"),
+    ]
+    parsed = comapi().parse_callback(signed(json.dumps(batch).encode()), NOW)
+    assert [o.provider_status for o in parsed.observations] == ["sent", "delivered"]
+    assert parsed.ignored == 2
+
+
+def test_comapi_event_without_channel_status_falls_back_to_the_event_name() -> None:
+    bare = envelope("message.expired")
+    del bare["payload"]["details"]
+    (observation,) = comapi().parse_callback(signed(json.dumps(bare).encode()), NOW).observations
+    assert (observation.provider_status, observation.status) == ("expired", Status.UNDELIVERED)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{",
+        b"[]",
+        b'"text"',
+        json.dumps({**envelope(), "eventId": None}).encode(),
+        json.dumps({**envelope(), "payload": {"id": "../x"}}).encode(),
+    ],
+    ids=["empty", "truncated", "empty-array", "string", "no-event-id", "bad-id"],
+)
+def test_comapi_malformed_bodies_are_refused(body: bytes) -> None:
+    with pytest.raises(InvalidCallbackError):
+        comapi().parse_callback(signed(body), NOW)
+
+
+# govdelivery ---------------------------------------------------------------------------------
+
+TOKEN = "govdelivery-callback-token-b8d2"
+
+
+def govdelivery() -> GovdeliveryAdapter:
+    settings = GovdeliverySettings.from_env({"GOVDELIVERY_TOKEN": "x" * 32, "GOVDELIVERY_CALLBACK_TOKEN": TOKEN})
+    return GovdeliveryAdapter(settings, HTTP)
+
+
+FIELDS = {
+    "status": "failed",
+    "message_type": "sms",
+    "message_url": "https://tms.govdelivery.com/messages/sms/165532",
+    "recipient_url": "https://tms.govdelivery.com/messages/sms/165532/recipients/9876",
+    "sid": "b2c8a7f1",
+    "completed_at": "2026-11-22T10:00:05Z",
+    "error_message": "Number is not SMS capable",
+}
+
+
+def tms_request(body: bytes, content_type: str, token: str | None = TOKEN) -> CallbackRequest:
+    return CallbackRequest("POST", {"content-type": content_type}, {"token": token} if token else {}, body)
+
+
+def test_govdelivery_token_authenticates_and_a_wrong_or_missing_one_is_refused() -> None:
+    body = urlencode(FIELDS).encode()
+    govdelivery().authenticate_callback(tms_request(body, "application/x-www-form-urlencoded"))
+    for token in (None, "guess", TOKEN[:-1], TOKEN + "x"):
+        with pytest.raises(CallbackAuthenticationError):
+            govdelivery().authenticate_callback(tms_request(body, "application/x-www-form-urlencoded", token))
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (urlencode(FIELDS).encode(), "application/x-www-form-urlencoded"),
+        (json.dumps(FIELDS).encode(), "application/json"),
+    ],
+    ids=["form", "json"],
+)
+def test_govdelivery_callbacks_in_form_or_json_name_the_message_from_its_url(body: bytes, content_type: str) -> None:
+    (observation,) = govdelivery().parse_callback(tms_request(body, content_type), NOW).observations
+    assert observation.message_id == "165532"
+    assert observation.provider_detail == "recipient 9876: failed (Number is not SMS capable)"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {**FIELDS, "message_url": ""},
+        {**FIELDS, "status": ""},
+        {"status": "sent"},
+        {**FIELDS, "message_url": "https://x/messages/sms/a%20b"},
+    ],
+    ids=["no-url", "no-status", "only-status", "bad-id"],
+)
+def test_govdelivery_callbacks_without_a_message_or_status_are_refused(fields: dict[str, str]) -> None:
+    with pytest.raises(InvalidCallbackError):
+        govdelivery().parse_callback(tms_request(urlencode(fields).encode(), "application/x-www-form-urlencoded"), NOW)
+
+
+def test_usajobs_has_no_callbacks() -> None:
+    adapter = UsajobsAdapter(UsajobsSettings.from_env({"USAJOBS_API_KEY": "k"}), HTTP)
+    assert adapter.supports_callbacks is False
+    with pytest.raises(CallbacksNotSupportedError):
+        adapter.authenticate_callback(CallbackRequest("POST", {}, {}, b"{}"))
