@@ -68,6 +68,7 @@ class ComapiSimulator(Simulator):
         self.step_seconds = step_seconds
         self.retry_scale = retry_scale
         self.deliveries: list[dict[str, Any]] = []
+        self._events: dict[tuple[str, str], dict[str, Any]] = {}
 
     @property
     def messages_path(self) -> str:
@@ -155,6 +156,14 @@ class ComapiSimulator(Simulator):
     # Webhooks --------------------------------------------------------------------------------
 
     def envelope(self, message: SimMessage, status: str) -> dict[str, Any]:
+        """The one event Comapi emits for a status change: a redelivery carries the same eventId."""
+        key = (message.message_id, status)
+        with self.lock:
+            if key not in self._events:
+                self._events[key] = self._new_envelope(message, status)
+            return self._events[key]
+
+    def _new_envelope(self, message: SimMessage, status: str) -> dict[str, Any]:
         updated = iso_ms(message.reached_at(message.plan, status))
         return {
             "eventId": str(uuid.uuid4()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -149,7 +150,10 @@ def test_comapi_unknown_message_is_none_and_a_bad_token_is_refused(comapi_sim: C
 def test_comapi_batch_send_response_names_every_message(comapi_sim: ComapiSimulator) -> None:
     response = requests.post(
         f"{comapi_sim.url}{comapi_sim.messages_path}/batch",
-        json=[{"body": "a", "to": {"phoneNumber": "447700900000"}}, {"body": "b", "to": {"phoneNumber": "447700900001"}}],
+        json=[
+            {"body": "a", "to": {"phoneNumber": "447700900000"}},
+            {"body": "b", "to": {"phoneNumber": "447700900001"}},
+        ],
         headers={"Authorization": f"Bearer {TEST_ENV['COMAPI_TOKEN']}"},
         timeout=5,
     )
@@ -222,8 +226,12 @@ def test_govdelivery_unknown_message_is_none_and_a_bad_token_is_refused(govdeliv
 @pytest.fixture(params=["usajobs", "comapi", "govdelivery"])
 def faulty(request: pytest.FixtureRequest) -> tuple[Any, ProviderAdapter]:
     sim = request.getfixturevalue(f"{request.param}_sim")
-    adapter = {"usajobs": usajobs, "comapi": comapi, "govdelivery": govdelivery}[request.param](sim)
-    return sim, adapter
+    builders: dict[str, Callable[[Any], ProviderAdapter]] = {
+        "usajobs": usajobs,
+        "comapi": comapi,
+        "govdelivery": govdelivery,
+    }
+    return sim, builders[request.param](sim)
 
 
 @pytest.mark.parametrize(

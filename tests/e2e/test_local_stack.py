@@ -185,3 +185,99 @@ def test_make_invoke_runs_one_function_against_the_running_stack(stack: Stack) -
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     summary = json.loads(result.stdout)
     assert {"due", "changed", "failed", "expired"} <= set(summary)
+
+
+# The other providers, each from its own send response to its final status ----------------------
+
+
+def sim_url(stack: Stack, provider: str) -> str:
+    url: str = json.loads(stack.state_file.read_text())["simulators"][provider]
+    return url
+
+
+def test_usajobs_messages_reach_their_outcomes_by_polling_alone(stack: Stack) -> None:
+    from local.stack import LOCAL_DEFAULTS
+
+    sim = sim_url(stack, "usajobs")
+    ids = {}
+    for document_id in ("APP-100", "APP-101-optout"):
+        sent = requests.post(
+            f"{sim}/api/textmessaging/sendmessage",
+            json={"alternateDocumentID": document_id, "message": "Your application status changed."},
+            headers={"X-Api-Key": LOCAL_DEFAULTS["USAJOBS_API_KEY"]},
+            timeout=10,
+        ).json()
+        assert stack.call("POST", "/v1/messages", json={"provider": "usajobs", "sendResponse": sent}).status_code == 201
+        ids[document_id] = sent["responseId"]
+    delivered = wait_for(lambda: (s := status_of_provider(stack, "usajobs", ids["APP-100"]))["final"] and s)
+    opted_out = wait_for(lambda: (s := status_of_provider(stack, "usajobs", ids["APP-101-optout"]))["final"] and s)
+    assert (delivered["status"], delivered["source"], delivered["segments"]) == (
+        "delivered",
+        "poll",
+        {"successful": 1, "failed": 0},
+    )
+    assert (opted_out["status"], opted_out["reason"]) == ("rejected", "opted_out")
+    assert requests.post(stack.api + "/v1/callbacks/usajobs", json={}, timeout=10).status_code == 404
+
+
+def test_comapi_batch_send_is_delivered_by_signed_webhooks_even_duplicated_and_reversed(stack: Stack) -> None:
+    from local.stack import LOCAL_DEFAULTS
+
+    sim = sim_url(stack, "comapi")
+    requests.post(
+        f"{sim}/_sim/callbacks",
+        json={"url": stack.api + "/v1/callbacks/comapi", "duplicates": 2, "reverse": True},
+        timeout=10,
+    )
+    try:
+        response = requests.post(
+            f"{sim}/apispaces/{LOCAL_DEFAULTS['COMAPI_API_SPACE_ID']}/messages/batch",
+            json=[
+                {"body": "a", "to": {"phoneNumber": "447700900000"}},
+                {"body": "b", "to": {"phoneNumber": "447700900002"}},
+            ],
+            headers={"Authorization": f"Bearer {LOCAL_DEFAULTS['COMAPI_TOKEN']}"},
+            timeout=10,
+        )
+        assert response.status_code == 202
+        registered = stack.call("POST", "/v1/messages", json={"provider": "comapi", "sendResponse": response.json()})
+        assert registered.status_code == 201
+        delivered_id, expired_id = (item["messageId"] for item in response.json())
+        delivered = wait_for(lambda: (s := status_of_provider(stack, "comapi", delivered_id))["final"] and s)
+        expired = wait_for(lambda: (s := status_of_provider(stack, "comapi", expired_id))["final"] and s)
+    finally:
+        requests.post(f"{sim}/_sim/callbacks", json={"url": stack.api + "/v1/callbacks/comapi"}, timeout=10)
+    assert (delivered["status"], delivered["source"]) == ("delivered", "callback")
+    assert (expired["status"], expired["reason"]) == ("undelivered", "expired_at_provider")
+    history = stack.call("GET", f"/v1/messages/comapi/{delivered_id}/events").json()["events"]
+    assert sorted(e["providerStatus"] for e in history if e["source"] == "callback") == ["delivered", "sent"]
+
+
+def test_govdelivery_recipient_callbacks_confirmed_at_tms_end_partially_delivered(stack: Stack) -> None:
+    from local.stack import LOCAL_DEFAULTS
+
+    sim = sim_url(stack, "govdelivery")
+    sent = requests.post(
+        f"{sim}/messages/sms",
+        json={"body": "Road closures tonight", "recipients": [{"phone": "+15555550000"}, {"phone": "+15555550001"}]},
+        headers={"X-AUTH-TOKEN": LOCAL_DEFAULTS["GOVDELIVERY_TOKEN"]},
+        timeout=10,
+    ).json()
+    registered = stack.call("POST", "/v1/messages", json={"provider": "govdelivery", "sendResponse": sent})
+    assert registered.status_code == 201
+    message_id = registered.json()["messages"][0]["messageId"]
+    final = wait_for(lambda: (s := status_of_provider(stack, "govdelivery", message_id))["final"] and s)
+    assert (final["status"], final["recipients"]["sent"], final["recipients"]["failed"]) == (
+        "partially_delivered",
+        1,
+        1,
+    )
+    forged = requests.post(stack.api + "/v1/callbacks/govdelivery?token=guess", data={"status": "sent"}, timeout=10)
+    assert forged.status_code == 401
+
+
+def status_of_provider(stack: Stack, provider: str, message_id: str) -> dict[str, Any]:
+    response = stack.call("GET", f"/v1/messages/{provider}/{message_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

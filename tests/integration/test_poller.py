@@ -206,3 +206,35 @@ def test_the_poller_refuses_an_event_that_is_not_a_schedule(aws: None) -> None:
 
     with pytest.raises(ValidationError):
         poller_app.lambda_handler({"hello": "world"}, LambdaContext("poller", 50))
+
+
+def test_usajobs_not_found_keeps_polling_within_the_grace_period_then_expires(
+    rig: Rig, usajobs_sim: Any, env: pytest.MonkeyPatch
+) -> None:
+    env.setenv("USAJOBS_NOT_FOUND_GRACE_MINUTES", "30")
+    registry.reset()
+    lost = usajobs_sim.add_message(usajobs_sim.plan_for("DOC-9-lost"))
+    rig.tracker.register("usajobs", lost.message_id)
+    rig.clock.advance(minutes=10)
+    summary = rig.run()
+    assert (summary.polled, summary.expired) == (1, 0)
+    assert rig.store.get("usajobs", lost.message_id)["status"] == "accepted"  # type: ignore[index]
+    rig.clock.advance(minutes=25)
+    assert rig.run().expired == 1
+    record = rig.store.get("usajobs", lost.message_id)
+    assert record is not None
+    assert (record["status"], record["reason"], record["final"]) == ("expired", "timeout", True)
+
+
+def test_usajobs_a_receipt_within_the_grace_period_is_polled_to_its_outcome(rig: Rig, usajobs_sim: Any) -> None:
+    message = usajobs_sim.add_message([("Failed|4007: opted out", 0.0)])
+    rig.tracker.register("usajobs", message.message_id)
+    rig.clock.advance(minutes=2)
+    assert rig.run().changed == 1
+    record = rig.store.get("usajobs", message.message_id)
+    assert record is not None
+    assert (record["status"], record["reason"], record["providerDetail"]) == (
+        "rejected",
+        "opted_out",
+        "4007: opted out",
+    )
