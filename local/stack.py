@@ -13,42 +13,30 @@ import socket
 import sys
 import threading
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from local import template
 from local.gateway import FunctionHost, LocalGateway
+from local.simulators import SIMULATORS
 from local.simulators.base import Simulator
-from local.simulators.comapi import ComapiSimulator
-from local.simulators.govdelivery import GovdeliverySimulator
-from local.simulators.usajobs import UsajobsSimulator
 from local.simulators.wunderkind import WunderkindSimulator
 
 ROOT = template.ROOT
 LOCAL_TABLE = "textstatus-local"
 DEMO_MESSAGE_ID = "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"
 
-# Credentials the local stack gives the simulator and the functions alike, unless set.
+# Local settings, and the credentials the local stack gives the simulators and the functions
+# alike, unless set.
 LOCAL_DEFAULTS = {
     "LOCAL_API_PORT": "3000",
     "LOCAL_API_KEY": "local-dev-key",
     "LOCAL_DYNAMODB_PORT": "8000",
     "LOCAL_STATE_FILE": str(ROOT / ".local" / "stack.json"),
     "LOCAL_SIM_STEP_SECONDS": "5",
-    "USAJOBS_API_KEY": "local-usajobs-api-key",
-    "COMAPI_API_SPACE_ID": "local-api-space",
-    "COMAPI_TOKEN": "local-comapi-token",
-    "COMAPI_WEBHOOK_SECRET": "local-comapi-webhook-secret",
-    "GOVDELIVERY_TOKEN": "local-govdelivery-token-0123456",
-    "GOVDELIVERY_CALLBACK_TOKEN": "local-govdelivery-callback-token",
-    "WUNDERKIND_CLIENT_ID": "local-wunderkind-client-id",
-    "WUNDERKIND_CLIENT_SECRET": "local-wunderkind-client-secret",
-    "WUNDERKIND_CALLBACK_ID": "local-wunderkind-callback-id",
-    "WUNDERKIND_CALLBACK_SECRET": "local-wunderkind-callback-secret",
+    **{name: value for simulator in SIMULATORS for name, value in simulator.LOCAL_CREDENTIALS.items()},
 }
 
 
@@ -133,48 +121,22 @@ class LocalStack:
         """A simulator for each provider whose *_BASE_URL is not set, with the same credentials
         as the functions get."""
         step = float(self.settings["LOCAL_SIM_STEP_SECONDS"])
-        settings = self.settings
-        factories: dict[str, Callable[[], Simulator]] = {
-            "usajobs": lambda: UsajobsSimulator(settings["USAJOBS_API_KEY"], step_seconds=step),
-            "comapi": lambda: ComapiSimulator(
-                settings["COMAPI_API_SPACE_ID"],
-                settings["COMAPI_TOKEN"],
-                settings["COMAPI_WEBHOOK_SECRET"],
-                step_seconds=step,
-            ),
-            "govdelivery": lambda: GovdeliverySimulator(settings["GOVDELIVERY_TOKEN"], step_seconds=step),
-            "wunderkind": lambda: WunderkindSimulator(
-                settings["WUNDERKIND_CLIENT_ID"], settings["WUNDERKIND_CLIENT_SECRET"], step_seconds=step
-            ),
-        }
-        for provider, factory in factories.items():
-            variable = f"{provider.upper()}_BASE_URL"
-            if not settings.get(variable):
-                simulator = factory().start()
-                self.simulators[provider] = simulator
-                settings[variable] = simulator.url
+        for simulator_class in SIMULATORS:
+            variable = f"{simulator_class.name.upper()}_BASE_URL"
+            if not self.settings.get(variable):
+                simulator = simulator_class.from_settings(self.settings, step).start()
+                self.simulators[simulator_class.name] = simulator
+                self.settings[variable] = simulator.url
         wunderkind = self.simulators.get("wunderkind")
         if isinstance(wunderkind, WunderkindSimulator):
             wunderkind.add_message(wunderkind.plan_for("+15551230000"), DEMO_MESSAGE_ID, phone="+15551230000")
 
     def _configure_callbacks(self) -> None:
         """Point each simulator's callbacks at the local API, authenticated as configured."""
-        settings, callbacks = self.settings, f"{self.api_url}/v1/callbacks"
-        wunderkind_headers = {
-            settings.get("WUNDERKIND_CALLBACK_HEADER_ID", "X-Client-ID"): settings["WUNDERKIND_CALLBACK_ID"],
-            settings.get("WUNDERKIND_CALLBACK_HEADER_SECRET", "X-Client-Secret"): settings[
-                "WUNDERKIND_CALLBACK_SECRET"
-            ],
-        }
-        token = urlencode({"token": settings["GOVDELIVERY_CALLBACK_TOKEN"]})
-        targets: dict[str, dict[str, Any]] = {
-            "wunderkind": {"url": f"{callbacks}/wunderkind", "method": "POST", "headers": wunderkind_headers},
-            "comapi": {"url": f"{callbacks}/comapi"},
-            "govdelivery": {"url": f"{callbacks}/govdelivery?{token}"},
-        }
-        for provider, target in targets.items():
-            if provider in self.simulators:
-                self.simulators[provider].callback_target = target
+        for provider, simulator in self.simulators.items():
+            simulator.callback_target = simulator.callback_target_for(
+                f"{self.api_url}/v1/callbacks/{provider}", self.settings
+            )
 
     def _start_dynamodb(self) -> None:
         import logging

@@ -23,11 +23,11 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -100,6 +100,17 @@ class Simulator(ThreadingHTTPServer):
 
     daemon_threads = True
     name = "provider"
+    # The credentials the local stack gives this simulator and the functions alike, unless set.
+    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str], step_seconds: float) -> Self:
+        """The simulator the local stack runs, with the provider settings the functions get."""
+        raise NotImplementedError
+
+    def callback_target_for(self, callback_url: str, settings: Mapping[str, str]) -> dict[str, Any] | None:
+        """Where and how this provider's callbacks reach the local API; None for no callbacks."""
+        return {"url": callback_url}
 
     def __init__(self, port: int = 0, tick_seconds: float = 0.1) -> None:
         super().__init__(("127.0.0.1", port), _SimHandler)

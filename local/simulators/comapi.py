@@ -20,8 +20,9 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from local.simulators.base import Plan, Reply, SimMessage, SimRequest, Simulator, json_reply
 
@@ -50,6 +51,20 @@ def iso_ms(moment: datetime) -> str:
 
 class ComapiSimulator(Simulator):
     name = "comapi"
+    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = {
+        "COMAPI_API_SPACE_ID": "local-api-space",
+        "COMAPI_TOKEN": "local-comapi-token",
+        "COMAPI_WEBHOOK_SECRET": "local-comapi-webhook-secret",
+    }
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str], step_seconds: float) -> ComapiSimulator:
+        return cls(
+            settings["COMAPI_API_SPACE_ID"],
+            settings["COMAPI_TOKEN"],
+            settings["COMAPI_WEBHOOK_SECRET"],
+            step_seconds=step_seconds,
+        )
 
     def __init__(
         self,

@@ -19,8 +19,9 @@ import hmac
 import itertools
 import json
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from local.simulators.base import Plan, Reply, SimMessage, SimRequest, Simulator, json_reply, status_in
@@ -42,6 +43,18 @@ def iso(moment: datetime) -> str:
 
 class GovdeliverySimulator(Simulator):
     name = "govdelivery"
+    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = {
+        "GOVDELIVERY_TOKEN": "local-govdelivery-token-0123456",
+        "GOVDELIVERY_CALLBACK_TOKEN": "local-govdelivery-callback-token",
+    }
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str], step_seconds: float) -> GovdeliverySimulator:
+        return cls(settings["GOVDELIVERY_TOKEN"], step_seconds=step_seconds)
+
+    def callback_target_for(self, callback_url: str, settings: Mapping[str, str]) -> dict[str, Any] | None:
+        # TMS callbacks carry no credentials: the token rides in the URL registered with TMS.
+        return {"url": f"{callback_url}?{urlencode({'token': settings['GOVDELIVERY_CALLBACK_TOKEN']})}"}
 
     def __init__(self, token: str, port: int = 0, step_seconds: float = 1.0, tick_seconds: float = 0.1) -> None:
         super().__init__(port, tick_seconds)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import hmac
 import math
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from local.simulators.base import Plan, Reply, SimRequest, Simulator, json_reply
 
@@ -36,6 +37,14 @@ def error(code: str, message: str, target: str = "responseID") -> Reply:
 
 class UsajobsSimulator(Simulator):
     name = "usajobs"
+    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = {"USAJOBS_API_KEY": "local-usajobs-api-key"}
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str], step_seconds: float) -> UsajobsSimulator:
+        return cls(settings["USAJOBS_API_KEY"], step_seconds=step_seconds)
+
+    def callback_target_for(self, callback_url: str, settings: Mapping[str, str]) -> dict[str, Any] | None:
+        return None  # USAJOBS has no callbacks
 
     def __init__(self, api_key: str, port: int = 0, step_seconds: float = 1.0, tick_seconds: float = 0.1) -> None:
         super().__init__(port, tick_seconds)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import hmac
 import json
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from local.simulators.base import Reply, SimMessage, SimRequest, Simulator, json_reply
 
@@ -34,6 +35,26 @@ SEVEN_DAYS = 7 * 24 * 3600.0
 
 class WunderkindSimulator(Simulator):
     name = "wunderkind"
+    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = {
+        "WUNDERKIND_CLIENT_ID": "local-wunderkind-client-id",
+        "WUNDERKIND_CLIENT_SECRET": "local-wunderkind-client-secret",
+        "WUNDERKIND_CALLBACK_ID": "local-wunderkind-callback-id",
+        "WUNDERKIND_CALLBACK_SECRET": "local-wunderkind-callback-secret",
+    }
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str], step_seconds: float) -> WunderkindSimulator:
+        return cls(settings["WUNDERKIND_CLIENT_ID"], settings["WUNDERKIND_CLIENT_SECRET"], step_seconds=step_seconds)
+
+    def callback_target_for(self, callback_url: str, settings: Mapping[str, str]) -> dict[str, Any] | None:
+        # The static headers the customer configured at Wunderkind.
+        headers = {
+            settings.get("WUNDERKIND_CALLBACK_HEADER_ID", "X-Client-ID"): settings["WUNDERKIND_CALLBACK_ID"],
+            settings.get("WUNDERKIND_CALLBACK_HEADER_SECRET", "X-Client-Secret"): settings[
+                "WUNDERKIND_CALLBACK_SECRET"
+            ],
+        }
+        return {"url": callback_url, "method": "POST", "headers": headers}
 
     def __init__(
         self,
