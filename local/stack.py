@@ -142,14 +142,11 @@ class LocalStack:
         import logging
 
         import boto3
-        from moto.server import ThreadedMotoServer
+
+        from local.dynamodb import LocalDynamoDB
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-        self.dynamodb = ThreadedMotoServer(
-            ip_address="127.0.0.1", port=int(self.settings["LOCAL_DYNAMODB_PORT"]), verbose=False
-        )
-        self.dynamodb.start()
+        self.dynamodb = LocalDynamoDB(int(self.settings["LOCAL_DYNAMODB_PORT"])).start()
         client = boto3.client("dynamodb")
         arguments, ttl_attribute = template.table_definition(LOCAL_TABLE)
         client.create_table(**arguments)

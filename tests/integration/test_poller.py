@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,51 +12,12 @@ from local.gateway import LambdaContext
 from local.simulators.base import Fault
 from local.simulators.wunderkind import WunderkindSimulator
 from local.stack import scheduled_event
+from tests.integration.conftest import Rig
 from textstatus import config, runtime
 from textstatus.clock import parse_iso
 from textstatus.polling import Poller
 from textstatus.providers import registry
-from textstatus.store import MessageStore
 from textstatus.tracking import Tracker
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@dataclass
-class Rig:
-    clock: FakeClock
-    tracker: Tracker
-    poller: Poller
-    store: MessageStore
-    sim: WunderkindSimulator
-
-    def run(self, remaining_ms: int = 60_000) -> Any:
-        return self.poller.run(lambda: remaining_ms)
-
-    def record(self, message_id: str) -> dict[str, Any]:
-        record = self.store.get("wunderkind", message_id)
-        assert record is not None
-        return record
-
-
-@pytest.fixture
-def rig(aws: None, wunderkind_sim: WunderkindSimulator, env: pytest.MonkeyPatch) -> Rig:
-    env.setenv("POLL_CONCURRENCY", "1")
-    clock = FakeClock()
-    settings = config.settings()
-    shared = runtime.store()
-    store = MessageStore(shared._client, settings.table_name, timedelta(days=settings.retention_days), clock)
-    tracker = Tracker(store, registry.adapter, settings, clock)
-    return Rig(clock, tracker, Poller(tracker, settings, clock), store, wunderkind_sim)
 
 
 def forever_sending(sim: WunderkindSimulator) -> str:

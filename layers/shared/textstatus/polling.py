@@ -13,17 +13,25 @@ from textstatus.clock import parse_iso, utcnow
 from textstatus.config import Settings
 from textstatus.errors import ProviderError, ProviderThrottledError, StorageUnavailableError, TextStatusError
 from textstatus.events import Source
-from textstatus.observability import count, logger
-from textstatus.store import POLL_SHARDS, DueMessage
+from textstatus.observability import count, logger, publish_for_provider
+from textstatus.store import POLL_SHARDS, DueCursor, DueMessage
 from textstatus.tracking import Tracker
 
 # Leave this much of the Lambda's time unused: enough for one provider call to time out
 # and its result to be written, so a run never stops half-way through a message.
 MIN_SAFETY_MARGIN_MS = 5_000
+# After this many failures in a row, a provider is left alone for the rest of the run: its
+# remaining messages back off without a call, so a dead provider costs one run a few timeouts,
+# not its whole time budget.
+CONSECUTIVE_FAILURE_LIMIT = 5
+OUTCOMES = ("due", "polled", "changed", "unchanged", "failed", "throttled", "expired", "deferred", "skipped")
 
 
 @dataclass
 class PollSummary:
+    """What one run did. `deferred`: not asked because its provider was failing; `skipped`:
+    left due because the run was out of time."""
+
     due: int = 0
     polled: int = 0
     changed: int = 0
@@ -31,8 +39,10 @@ class PollSummary:
     failed: int = 0
     throttled: int = 0
     expired: int = 0
+    deferred: int = 0
     skipped: int = 0
     oldest_lag_seconds: float = 0.0
+    failing_providers: list[str] = field(default_factory=list)
     by_provider: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
 
     def add(self, provider: str, outcome: str) -> None:
@@ -49,25 +59,39 @@ class Poller:
         self._clock = clock
         self._lock = threading.Lock()
         self._paused_until: dict[str, datetime] = {}
+        self._failures_in_a_row: dict[str, int] = defaultdict(int)
         self._safety_ms = max(
             MIN_SAFETY_MARGIN_MS,
             int((settings.http_connect_timeout_seconds + settings.http_read_timeout_seconds) * 1000) + 2_000,
         )
 
     def due_messages(self, now: datetime) -> list[DueMessage]:
-        """Up to the per-run budget of due messages, oldest first, from every shard of the index."""
+        """Up to the per-run budget of due messages, oldest first, from the shards of the index.
+
+        Each round shares what is left of the budget between the shards that may hold more,
+        so a run reads about as many index items as it polls, however the work is spread.
+        """
         budget = self._settings.poll_batch_size
-        per_shard = max(1, -(-budget // POLL_SHARDS))
+        store = self._tracker.store
+        cursors: dict[int, DueCursor] = dict.fromkeys(range(POLL_SHARDS))
         due: list[DueMessage] = []
-        for shard in range(POLL_SHARDS):
-            due.extend(self._tracker.store.due(shard, now, per_shard))
+        while cursors and len(due) < budget:
+            share = max(1, -(-(budget - len(due)) // len(cursors)))
+            for shard, start in list(cursors.items()):
+                page, cursors[shard] = store.due(shard, now, min(share, budget - len(due)), start)
+                due.extend(page)
+                if cursors[shard] is None or not page:
+                    del cursors[shard]
+                if len(due) >= budget:
+                    break
         due.sort(key=lambda message: message.next_poll_at)
-        return due[:budget]
+        return due
 
     def run(self, remaining_ms: Callable[[], int]) -> PollSummary:
         """One scheduled run. Stops taking new work before the Lambda's time runs out."""
         started = self._clock()
         self._paused_until.clear()
+        self._failures_in_a_row.clear()
         summary = PollSummary()
         due = self.due_messages(started)
         summary.due = len(due)
@@ -76,6 +100,7 @@ class Poller:
         by_provider: dict[str, list[DueMessage]] = defaultdict(list)
         for message in due:
             by_provider[message.provider].append(message)
+            summary.by_provider[message.provider]["due"] += 1
         # One pool per provider: a slow provider fills its own workers, never another's.
         pools = {
             provider: ThreadPoolExecutor(self._settings.poll_concurrency, thread_name_prefix=f"poll-{provider}")
@@ -92,7 +117,10 @@ class Poller:
         finally:
             for pool in pools.values():
                 pool.shutdown(wait=True)
-        self._publish(summary)
+        summary.failing_providers = sorted(
+            p for p, n in self._failures_in_a_row.items() if n >= CONSECUTIVE_FAILURE_LIMIT
+        )
+        self._publish(summary, started, due)
         return summary
 
     def _poll_one(self, message: DueMessage, remaining_ms: Callable[[], int], summary: PollSummary) -> None:
@@ -103,6 +131,14 @@ class Poller:
                 summary.add(provider, "skipped")
             return
         now = self._clock()
+        if self._failures_in_a_row[provider] >= CONSECUTIVE_FAILURE_LIMIT:
+            try:
+                self._backoff(message, now, self._tracker.deadline(provider, message.created_at))
+            except TextStatusError:
+                logger.exception("could not defer message", extra=log)
+            with self._lock:
+                summary.add(provider, "deferred")
+            return
         try:
             deadline = self._tracker.deadline(provider, message.created_at)
             if now >= deadline:
@@ -119,6 +155,12 @@ class Poller:
             outcome = "failed"
         with self._lock:
             summary.add(provider, outcome)
+            if outcome == "failed":
+                self._failures_in_a_row[provider] += 1
+                if self._failures_in_a_row[provider] == CONSECUTIVE_FAILURE_LIMIT:
+                    logger.error("provider failing: its messages wait for the next run", extra={"provider": provider})
+            elif outcome != "throttled":
+                self._failures_in_a_row[provider] = 0
 
     def _poll(self, message: DueMessage, now: datetime, deadline: datetime) -> str:
         provider, message_id = message.provider, message.message_id
@@ -158,18 +200,23 @@ class Poller:
         next_poll = min(self._tracker.next_poll_at(now, attempt), deadline)
         self._tracker.store.reschedule(message.provider, message.message_id, next_poll, attempt, now)
 
-    def _publish(self, summary: PollSummary) -> None:
-        for name in ("due", "polled", "changed", "unchanged", "failed", "throttled", "expired", "skipped"):
+    def _publish(self, summary: PollSummary, started: datetime, due: list[DueMessage]) -> None:
+        """Run totals (no dimension) and, per provider, its counts and the lag of its oldest due message."""
+        for name in OUTCOMES:
             count(f"Poll{name.capitalize()}", getattr(summary, name))
+        oldest: dict[str, str] = {}
+        for message in due:
+            oldest.setdefault(message.provider, message.next_poll_at)
+        for provider, counts in summary.by_provider.items():
+            lag = max(0.0, (started - parse_iso(oldest[provider])).total_seconds()) if provider in oldest else 0.0
+            failing = int(provider in summary.failing_providers)
+            publish_for_provider(
+                provider,
+                {f"Poll{name.capitalize()}": counts.get(name, 0) for name in OUTCOMES} | {"ProviderFailing": failing},
+                {"PollLagSeconds": lag},
+            )
         logger.info(
             "poll run finished",
-            extra={
-                "due": summary.due,
-                "changed": summary.changed,
-                "failed": summary.failed,
-                "throttled": summary.throttled,
-                "expired": summary.expired,
-                "skipped": summary.skipped,
-                "oldest_lag_seconds": summary.oldest_lag_seconds,
-            },
+            extra={name: getattr(summary, name) for name in OUTCOMES}
+            | {"oldest_lag_seconds": summary.oldest_lag_seconds, "failing_providers": summary.failing_providers},
         )

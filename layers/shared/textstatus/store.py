@@ -47,6 +47,7 @@ BATCH_GET_LIMIT = 100
 TRANSACTION_LIMIT = 100
 
 Item = dict[str, Any]
+DueCursor = dict[str, Any] | None
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -186,15 +187,22 @@ class MessageStore:
             limit=limit,
         )
 
-    def due(self, shard: int, now: datetime, limit: int) -> list[DueMessage]:
-        """Non-final messages of one shard whose next poll time has come, oldest first."""
-        items = self._query(
-            IndexName=DUE_INDEX,
-            KeyConditionExpression="dueShard = :shard AND nextPollAt <= :now",
-            ExpressionAttributeValues={":shard": {"S": str(shard)}, ":now": {"S": iso(now)}},
-            limit=limit,
-        )
-        return [
+    def due(self, shard: int, now: datetime, limit: int, start: DueCursor = None) -> tuple[list[DueMessage], DueCursor]:
+        """Up to `limit` non-final messages of one shard whose next poll time has come, oldest
+        first, from `start`; and where to go on from (None when the shard has no more)."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": DUE_INDEX,
+            "KeyConditionExpression": "dueShard = :shard AND nextPollAt <= :now",
+            "ExpressionAttributeValues": {":shard": {"S": str(shard)}, ":now": {"S": iso(now)}},
+            "Limit": limit,
+        }
+        if start:
+            params["ExclusiveStartKey"] = start
+        with _storage_errors():
+            response = self._client.query(**params)
+        items = [_from_item(raw) for raw in response.get("Items", [])]
+        messages = [
             DueMessage(
                 provider=item["provider"],
                 message_id=item["messageId"],
@@ -204,6 +212,7 @@ class MessageStore:
             )
             for item in items
         ]
+        return messages, response.get("LastEvaluatedKey") or None
 
     def _query(self, limit: int | None = None, **kwargs: Any) -> list[Item]:
         items: list[Item] = []
