@@ -45,7 +45,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 
 typecheck: $(BIN)/.installed
-	$(BIN)/mypy layers/shared/textstatus functions local tests
+	$(BIN)/mypy layers/shared/textstatus functions local tests bench
 
 template-check: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint template.yaml

@@ -28,6 +28,23 @@ def one_request_at_a_time(app: WsgiApp) -> WsgiApp:
     return serialized
 
 
+def make_moto_atomic() -> None:
+    """The same guarantee for moto in-process (`mock_aws`), for tests and benchmarks that use threads."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    if getattr(BotocoreStubber.__call__, "atomic", False):
+        return
+    lock = threading.RLock()
+    unlocked = BotocoreStubber.__call__
+
+    def atomic(self: BotocoreStubber, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return unlocked(self, *args, **kwargs)
+
+    atomic.atomic = True  # type: ignore[attr-defined]
+    BotocoreStubber.__call__ = atomic  # type: ignore[method-assign]
+
+
 class LocalDynamoDB:
     def __init__(self, port: int, host: str = "127.0.0.1") -> None:
         app = one_request_at_a_time(DomainDispatcherApplication(create_backend_app))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -46,21 +46,10 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 def _atomic_moto() -> None:
-    """DynamoDB applies each request atomically; moto in-process does not across threads (two
-    conditional updates of one item can both pass). Tests that run threads need the real
-    guarantee, so moto's in-process requests run one at a time."""
-    import threading
+    # DynamoDB applies each request atomically; moto in-process does not across threads.
+    from local.dynamodb import make_moto_atomic
 
-    from moto.core.botocore_stubber import BotocoreStubber
-
-    lock = threading.RLock()
-    unlocked = BotocoreStubber.__call__
-
-    def atomic(self: BotocoreStubber, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return unlocked(self, *args, **kwargs)
-
-    BotocoreStubber.__call__ = atomic  # type: ignore[method-assign]
+    make_moto_atomic()
 
 
 _atomic_moto()

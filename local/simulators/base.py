@@ -120,6 +120,7 @@ class Simulator(ThreadingHTTPServer):
         self.fault: Fault | None = None
         self.callback_target: dict[str, Any] | None = None
         self.callbacks_sent: list[dict[str, Any]] = []
+        self.last_request_at = 0.0
         self._tick = tick_seconds
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
@@ -252,6 +253,7 @@ class Simulator(ThreadingHTTPServer):
             return json_reply(404, {"code": 404, "message": "Not Found", "details": []})
         with self.lock:
             self.request_counts[request.path] += 1
+            self.last_request_at = time.monotonic()
         fault = self._take_fault()
         if fault is not None:
             if fault.delay_seconds:
