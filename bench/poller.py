@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from bench.harness import count_items_read, count_requests, pending, report, rig, timed
@@ -149,7 +150,8 @@ def isolation(messages: int = 400) -> bool:
                 started = time.monotonic()
                 summary = bench.poller_factory().run(lambda: int((deadline - time.monotonic()) * 1000))
                 assert summary.by_provider["wunderkind"]["changed"] == messages, summary
-                return messages / (wunderkind.last_request_at - started)
+                elapsed: float = wunderkind.last_request_at - started
+                return messages / elapsed
         finally:
             wunderkind.stop()
             comapi.stop()
@@ -165,4 +167,4 @@ def isolation(messages: int = 400) -> bool:
     return ok
 
 
-BENCHMARKS = {"throughput": throughput, "scaling": scaling, "isolation": isolation}
+BENCHMARKS: dict[str, Callable[[], bool]] = {"throughput": throughput, "scaling": scaling, "isolation": isolation}
