@@ -60,4 +60,5 @@ def _raw_body(body: str | None, base64_encoded: bool) -> bytes:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    refused = api.refuse_before_routing(event, api.MAX_CALLBACK_BYTES)
+    return refused or app.resolve(event, context)

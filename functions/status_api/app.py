@@ -68,4 +68,5 @@ def list_messages_by_reference(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    refused = api.refuse_before_routing(event, api.MAX_REQUEST_BYTES, json_only=event.get("httpMethod") == "POST")
+    return refused or app.resolve(event, context)

@@ -6,13 +6,14 @@ function that serves HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any, Self
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
@@ -147,6 +148,10 @@ def message_event(item: Item) -> MessageEvent:
 
 # Errors --------------------------------------------------------------------------------
 
+# Bodies larger than these are refused with 413 before anything reads them.
+MAX_REQUEST_BYTES = 256 * 1024  # a registration: a batch send response of ~1,000 messages fits
+MAX_CALLBACK_BYTES = 1024 * 1024  # a callback: a batched Comapi webhook of 1,000 events fits
+
 _STATUS_BY_ERROR: list[tuple[type[errors.TextStatusError], HTTPStatus]] = [
     (errors.UnknownProviderError, HTTPStatus.NOT_FOUND),
     (errors.MessageNotFoundError, HTTPStatus.NOT_FOUND),
@@ -217,6 +222,15 @@ def _validation_error(exc: RequestValidationError) -> Response[Any]:
     )
 
 
+def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:
+    return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", "send application/json")
+
+
+def _too_deep(_: RecursionError) -> Response[Any]:
+    # Raised by the JSON parser on absurdly nested input, before any of our code runs.
+    return error_response(HTTPStatus.BAD_REQUEST, "BadRequest", "the body is nested too deeply", target="body")
+
+
 def _route_not_found(_: NotFoundError) -> Response[Any]:
     return error_response(HTTPStatus.NOT_FOUND, "RouteNotFound", "no such route")
 
@@ -232,5 +246,36 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     """Map every error to the documented shape: domain errors, validation, unknown routes, bugs."""
     app.exception_handler(errors.TextStatusError)(_domain_error)
     app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(RequestUnsupportedContentType)(_unsupported_content_type)
+    app.exception_handler(RecursionError)(_too_deep)
     app.not_found(_route_not_found)
     app.exception_handler(Exception)(_unexpected)
+
+
+def refuse_before_routing(event: Mapping[str, Any], max_bytes: int, json_only: bool = False) -> dict[str, Any] | None:
+    """The API Gateway answer for a request refused on sight (too large, not JSON), else None."""
+    body = event.get("body") or ""
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        status, code, message = (
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "PayloadTooLarge",
+            f"bodies are limited to {max_bytes} bytes",
+        )
+    elif json_only and body and not _is_json(event):
+        status, code, message = HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", "send application/json"
+    else:
+        return None
+    document = ErrorResponse(error=ErrorInfo(code=code, message=message, target="body"))
+    return {
+        "statusCode": int(status),
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": document.model_dump_json(),
+        "isBase64Encoded": False,
+    }
+
+
+def _is_json(event: Mapping[str, Any]) -> bool:
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    content_type = str(headers.get("content-type", "application/json")).split(";")[0].strip().lower()
+    return content_type == "application/json" or content_type.endswith("+json")

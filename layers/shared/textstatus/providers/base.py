@@ -248,6 +248,13 @@ class ProviderAdapter(ABC):
         return observation
 
     @staticmethod
+    def require_word(value: object, target: str = "status") -> str:
+        """A provider's status word from a callback: short and printable, or the callback is refused."""
+        if not isinstance(value, str) or not _WORD.fullmatch(value.strip()):
+            raise InvalidCallbackError("the callback has no valid status word", target=target)
+        return value.strip()
+
+    @staticmethod
     def require_message_id(value: object) -> str:
         if not is_valid_message_id(value):
             raise InvalidCallbackError("the callback has no valid message id", target="messageId")
@@ -256,6 +263,7 @@ class ProviderAdapter(ABC):
 
 
 _WHITESPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[A-Za-z0-9_.:\- ]{1,64}")
 
 
 def squeeze_whitespace(raw: str) -> str:

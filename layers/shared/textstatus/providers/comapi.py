@@ -140,7 +140,7 @@ class ComapiAdapter(ProviderAdapter):
         if not isinstance(event_id, str) or not event_id or len(event_id) > 128:
             raise InvalidCallbackError("a webhook event has an eventId", target="eventId")
         channel = _sms_status(payload)
-        word = channel.get("status") if isinstance(channel.get("status"), str) else name.removeprefix("message.")
+        word = self.require_word(channel.get("status") if "status" in channel else name.removeprefix("message."))
         event_at = (
             parse_iso_or_none(channel.get("updatedOn"))
             or parse_iso_or_none(payload.get("updatedOn"))
@@ -148,7 +148,7 @@ class ComapiAdapter(ProviderAdapter):
         )
         return self.observe(
             message_id,
-            str(word).strip(),
+            word,
             event_at or received_at,
             provider_gave_time=event_at is not None,
             detail=_describe(channel.get("details")),

@@ -136,9 +136,7 @@ class GovdeliveryAdapter(ProviderAdapter):
     def parse_callback(self, request: CallbackRequest, received_at: datetime) -> ParsedCallback:
         fields = _callback_fields(request)
         message_id = self.require_message_id(_last_segment(fields.get("message_url")))
-        status = fields.get("status", "").strip()
-        if not status:
-            raise InvalidCallbackError("the callback has no status", target="status")
+        status = self.require_word(fields.get("status"))
         recipient = _last_segment(fields.get("recipient_url")) or "?"
         detail = f"recipient {recipient}: {status}"
         if fields.get("error_message"):

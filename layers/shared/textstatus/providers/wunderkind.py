@@ -109,9 +109,7 @@ class WunderkindAdapter(ProviderAdapter):
             raise InvalidCallbackError("the callback body must be a JSON object")
         # The docs spell it `messageID`; the status API spells it `messageId`. Accept both.
         message_id = self.require_message_id(payload.get("messageID", payload.get("messageId")))
-        status = payload.get("status")
-        if not isinstance(status, str) or not status.strip():
-            raise InvalidCallbackError("the callback has no status", target="status")
+        status = self.require_word(payload.get("status"))
         # Wunderkind gives no event time: the time we received it stands in. Phone, email and
         # callbackData are personal or the sender's own data: they are not stored.
-        return ParsedCallback([self.observe(message_id, status.strip(), received_at)])
+        return ParsedCallback([self.observe(message_id, status, received_at)])
