@@ -226,6 +226,11 @@ def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]
     return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", "send application/json")
 
 
+def _not_utf8(_: UnicodeDecodeError) -> Response[Any]:
+    # A JSON body that is not UTF-8 fails while the resolver decodes it, before any of our code.
+    return error_response(HTTPStatus.BAD_REQUEST, "BadRequest", "the body is not UTF-8", target="body")
+
+
 def _too_deep(_: RecursionError) -> Response[Any]:
     # Raised by the JSON parser on absurdly nested input, before any of our code runs.
     return error_response(HTTPStatus.BAD_REQUEST, "BadRequest", "the body is nested too deeply", target="body")
@@ -248,6 +253,7 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     app.exception_handler(RequestValidationError)(_validation_error)
     app.exception_handler(RequestUnsupportedContentType)(_unsupported_content_type)
     app.exception_handler(RecursionError)(_too_deep)
+    app.exception_handler(UnicodeDecodeError)(_not_utf8)
     app.not_found(_route_not_found)
     app.exception_handler(Exception)(_unexpected)
 
