@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import importlib
+import importlib.util
 import json
+import queue
 import threading
 import time
 import uuid
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -52,21 +55,48 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 class FunctionHost:
-    """Loads each function's handler once and runs one invocation at a time per function,
-    as one warm Lambda execution environment would."""
+    """Warm execution environments for the template's functions, `containers` per function.
 
-    def __init__(self) -> None:
-        self._handlers: dict[str, Handler] = {}
-        self._locks: dict[str, threading.Lock] = {}
+    Like Lambda, each environment handles one invocation at a time and keeps its module state
+    (the Powertools resolver holds the current event) between invocations; concurrent requests
+    go to different environments. The shared layer's clients are shared between them.
+    """
+
+    def __init__(self, containers: int = 4) -> None:
+        self._containers = max(1, containers)
+        self._idle: dict[str, queue.Queue[Handler]] = {}
         self._guard = threading.Lock()
 
-    def invoke(self, module: str, attribute: str, function_name: str, timeout: int, event: dict[str, Any]) -> Any:
+    def _pool(self, module: str, attribute: str) -> queue.Queue[Handler]:
         with self._guard:
-            if module not in self._handlers:
-                self._handlers[module] = getattr(importlib.import_module(module), attribute)
-                self._locks[module] = threading.Lock()
-        with self._locks[module]:
-            return self._handlers[module](event, LambdaContext(function_name, timeout))
+            if module not in self._idle:
+                pool: queue.Queue[Handler] = queue.Queue()
+                for number in range(self._containers):
+                    pool.put(getattr(_load_copy(module, number), attribute))
+                self._idle[module] = pool
+            return self._idle[module]
+
+    def invoke(self, module: str, attribute: str, function_name: str, timeout: int, event: dict[str, Any]) -> Any:
+        pool = self._pool(module, attribute)
+        handler = pool.get()
+        try:
+            return handler(event, LambdaContext(function_name, timeout))
+        finally:
+            pool.put(handler)
+
+
+def _load_copy(module: str, number: int) -> ModuleType:
+    """A separate instance of a function's module: one per execution environment."""
+    if number == 0:
+        return importlib.import_module(module)
+    spec = importlib.util.find_spec(module)
+    origin = spec.origin if spec is not None else None
+    copy_spec = importlib.util.spec_from_file_location(f"{module}__env{number}", origin) if origin else None
+    if copy_spec is None or copy_spec.loader is None:
+        raise ImportError(f"cannot load another copy of {module}")
+    copy = importlib.util.module_from_spec(copy_spec)
+    copy_spec.loader.exec_module(copy)
+    return copy
 
 
 def proxy_event(
@@ -136,10 +166,12 @@ def proxy_event(
 class LocalGateway(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, host: str, port: int, api_key: str, routes: list[ApiRoute] | None = None) -> None:
+    def __init__(
+        self, host: str, port: int, api_key: str, routes: list[ApiRoute] | None = None, containers: int = 4
+    ) -> None:
         self.api_key = api_key
         self.routes = routes if routes is not None else api_routes()
-        self.host_functions = FunctionHost()
+        self.host_functions = FunctionHost(containers)
         self.extra_routes: dict[tuple[str, str], Callable[[], tuple[int, str, bytes]]] = {}
         super().__init__((host, port), _GatewayHandler)
 

@@ -36,6 +36,7 @@ LOCAL_DEFAULTS = {
     "LOCAL_DYNAMODB_PORT": "8000",
     "LOCAL_STATE_FILE": str(ROOT / ".local" / "stack.json"),
     "LOCAL_SIM_STEP_SECONDS": "5",
+    "LOCAL_CONCURRENCY": "4",
     **{name: value for simulator in SIMULATORS for name, value in simulator.LOCAL_CREDENTIALS.items()},
 }
 
@@ -111,7 +112,12 @@ class LocalStack:
         self._start_simulators()
         os.environ.update(function_environment(self.settings))
         self._start_dynamodb()
-        self.gateway = LocalGateway("127.0.0.1", int(self.settings["LOCAL_API_PORT"]), self.settings["LOCAL_API_KEY"])
+        self.gateway = LocalGateway(
+            "127.0.0.1",
+            int(self.settings["LOCAL_API_PORT"]),
+            self.settings["LOCAL_API_KEY"],
+            containers=int(self.settings["LOCAL_CONCURRENCY"]),
+        )
         self._serve(self.gateway.serve_forever, "gateway")
         self._configure_callbacks()
         self._start_schedules()
@@ -163,7 +169,7 @@ class LocalStack:
         return template.rate_seconds(expression or template.schedules()[0][1])
 
     def _start_schedules(self) -> None:
-        host = FunctionHost()
+        host = FunctionHost(containers=1)
         for function, expression in template.schedules():
             interval = self.poll_interval_seconds(expression)
 

@@ -1,0 +1,84 @@
+"""Property: for any multiset of a message's events, delivered in any order with any duplicates,
+through the real store, the status is the greatest event, the history holds each distinct event
+once, and `version` counts only the events that were greater than everything before them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import count
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from textstatus import runtime
+from textstatus.events import Observation, Source
+from textstatus.providers.comapi import ComapiAdapter
+from textstatus.status import order_key
+
+T0 = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
+WORDS = [*ComapiAdapter.statuses, "undeliverable_queued"]  # every documented word and an unknown one
+_messages = count()
+
+
+@st.composite
+def distinct_events(draw: st.DrawFn) -> list[tuple[str, int]]:
+    """Distinct (word, second) pairs: what Comapi can report about one message."""
+    return draw(st.lists(st.tuples(st.sampled_from(WORDS), st.integers(0, 5)), min_size=1, max_size=6, unique=True))
+
+
+@st.composite
+def deliveries(draw: st.DrawFn) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """The distinct events, and an arrival sequence: every one at least once, some twice, any order."""
+    events = draw(distinct_events())
+    extra = draw(st.lists(st.sampled_from(events), max_size=4))
+    return events, draw(st.permutations(events + extra))
+
+
+def observation(message_id: str, word: str, second: int) -> Observation:
+    outcome = ComapiAdapter.outcome(word)
+    return Observation(
+        provider="comapi",
+        message_id=message_id,
+        status=outcome.status,
+        reason=outcome.reason,
+        provider_status=word,
+        event_at=T0 + timedelta(seconds=second),
+        provider_gave_time=True,
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=deliveries())
+def test_any_order_and_duplicates_end_in_the_greatest_event(
+    aws: None, case: tuple[list[tuple[str, int]], list[tuple[str, int]]]
+) -> None:
+    distinct, arrivals = case
+    tracker, store = runtime.tracker(), runtime.store()
+    message_id = f"prop-{next(_messages)}"
+    greatest = ""
+    expected_version = 0
+    for word, second in arrivals:
+        event = observation(message_id, word, second)
+        key = event.order_key
+        if key is not None and key > greatest:
+            greatest, expected_version = key, expected_version + 1
+        tracker.ingest(event, Source.CALLBACK)
+    history = store.history("comapi", message_id)
+    assert sorted((e["providerStatus"], e["providerEventAt"]) for e in history) == sorted(
+        (word, observation(message_id, word, second).event_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        for word, second in distinct
+    )
+    record = store.get("comapi", message_id)
+    known = [observation(message_id, w, s) for w, s in distinct if ComapiAdapter.outcome(w).status is not None]
+    if not known:
+        assert record is None
+        return
+    best = max(known, key=lambda e: order_key(e.status, e.event_at))  # type: ignore[arg-type]
+    assert record is not None
+    assert (record["status"], record["providerStatus"], record["orderKey"]) == (
+        best.status,
+        best.provider_status,
+        best.order_key,
+    )
+    assert record["version"] == expected_version
+    assert record["final"] is best.status.final  # type: ignore[union-attr]
