@@ -118,10 +118,29 @@ class LocalStack:
             self.settings["LOCAL_API_KEY"],
             containers=int(self.settings["LOCAL_CONCURRENCY"]),
         )
+        self._serve_api_docs()
         self._serve(self.gateway.serve_forever, "gateway")
         self._configure_callbacks()
         self._start_schedules()
         self._write_state()
+
+    def _serve_api_docs(self) -> None:
+        """The OpenAPI document at /openapi.json and Swagger UI at /docs (its assets come with Powertools)."""
+        from aws_lambda_powertools.event_handler.openapi.swagger_ui import html
+
+        from local.openapi import render
+
+        spec = render()
+        assets = Path(html.__file__).parent
+        page = html.generate_swagger_html(
+            spec,
+            (assets / "swagger-ui-bundle.min.js").read_text(),
+            (assets / "swagger-ui.min.css").read_text(),
+            swagger_base_url="",
+            oauth2_config=None,
+        )
+        self.gateway.extra_routes[("GET", "/openapi.json")] = lambda: (200, "application/json", spec.encode())
+        self.gateway.extra_routes[("GET", "/docs")] = lambda: (200, "text/html; charset=utf-8", page.encode())
 
     def _start_simulators(self) -> None:
         """A simulator for each provider whose *_BASE_URL is not set, with the same credentials
@@ -219,6 +238,7 @@ class LocalStack:
         lines = [
             "textstatus is running locally.",
             f"  API:        {url}  (x-api-key: {key})",
+            f"  API docs:   {url}/docs  (OpenAPI: {url}/openapi.json)",
             f"  DynamoDB:   http://127.0.0.1:{self.settings['LOCAL_DYNAMODB_PORT']}  (table {LOCAL_TABLE})",
         ]
         lines += [f"  Simulator:  {name} at {sim.url}" for name, sim in self.simulators.items()]

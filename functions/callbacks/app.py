@@ -19,6 +19,7 @@ from textstatus.providers.base import CallbackRequest
 
 app = APIGatewayRestResolver(enable_validation=True)
 api.install_error_handlers(app)
+api.configure_openapi(app)
 
 Provider = Annotated[str, Path(pattern=api.PROVIDER_PATTERN, description="usajobs, comapi, govdelivery or wunderkind")]
 
@@ -26,7 +27,12 @@ Provider = Annotated[str, Path(pattern=api.PROVIDER_PATTERN, description="usajob
 @app.route(
     "/v1/callbacks/<provider>",
     method=["POST", "PUT"],
-    responses={**api.ERROR_RESPONSES, 401: api.ERROR_RESPONSES[400] | {"description": "Unauthorized"}},
+    responses=api.documented(
+        200,
+        api.CallbackAck,
+        "Taken in (accepted, duplicates and ignored events counted)",
+        {**api.ERROR_RESPONSES, 401: api.ERROR_RESPONSES[400] | {"description": "Unauthorized"}},
+    ),
     tags=["callbacks"],
 )
 def receive_callback(provider: Provider) -> api.CallbackAck:

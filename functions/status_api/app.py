@@ -15,12 +15,18 @@ from textstatus.observability import logger, metrics
 
 app = APIGatewayRestResolver(enable_validation=True)
 api.install_error_handlers(app)
+api.configure_openapi(app)
 
 Provider = Annotated[str, Path(pattern=api.PROVIDER_PATTERN, description="usajobs, comapi, govdelivery or wunderkind")]
 MessageId = Annotated[str, Path(pattern=MESSAGE_ID_PATTERN, description="The provider's id of the message")]
 
 
-@app.get("/v1/messages/<provider>/<messageId>", responses=api.ERROR_RESPONSES, tags=["messages"])
+@app.get(
+    "/v1/messages/<provider>/<messageId>",
+    responses=api.documented(200, api.MessageStatus, "The current status", api.STATUS_ROUTE_RESPONSES),
+    tags=["messages"],
+    security=api.API_KEY,
+)
 def get_message_status(
     provider: Provider,
     messageId: MessageId,  # noqa: N803 - the path's own name
@@ -31,7 +37,12 @@ def get_message_status(
     return api.message_status(runtime.tracker().status(provider, messageId, refresh=refresh))
 
 
-@app.get("/v1/messages/<provider>/<messageId>/events", responses=api.ERROR_RESPONSES, tags=["messages"])
+@app.get(
+    "/v1/messages/<provider>/<messageId>/events",
+    responses=api.documented(200, api.MessageHistory, "The history, newest first", api.STATUS_ROUTE_RESPONSES),
+    tags=["messages"],
+    security=api.API_KEY,
+)
 def get_message_events(provider: Provider, messageId: MessageId) -> api.MessageHistory:  # noqa: N803
     """Every callback, poll, lookup and registration event, newest first."""
     logger.append_keys(provider=provider, message_id=messageId)
@@ -39,7 +50,13 @@ def get_message_events(provider: Provider, messageId: MessageId) -> api.MessageH
     return api.MessageHistory(provider=provider, message_id=messageId, events=[api.message_event(e) for e in events])
 
 
-@app.post("/v1/messages", status_code=201, responses=api.ERROR_RESPONSES, tags=["messages"])
+@app.post(
+    "/v1/messages",
+    status_code=201,
+    responses=api.documented(201, api.TrackedMessages, "The tracked messages", api.STATUS_ROUTE_RESPONSES),
+    tags=["messages"],
+    security=api.API_KEY,
+)
 def register_messages(request: api.RegisterRequest) -> api.TrackedMessages:
     """Start tracking messages (idempotent): by id, or from the provider's own send response."""
     logger.append_keys(provider=request.provider)
@@ -55,7 +72,12 @@ def register_messages(request: api.RegisterRequest) -> api.TrackedMessages:
     )
 
 
-@app.get("/v1/messages", responses=api.ERROR_RESPONSES, tags=["messages"])
+@app.get(
+    "/v1/messages",
+    responses=api.documented(200, api.MessageList, "The messages with that reference", api.STATUS_ROUTE_RESPONSES),
+    tags=["messages"],
+    security=api.API_KEY,
+)
 def list_messages_by_reference(
     reference: Annotated[
         str, Query(pattern=REFERENCE_PATTERN, description="The client reference given at registration")

@@ -164,16 +164,43 @@ _STATUS_BY_ERROR: list[tuple[type[errors.TextStatusError], HTTPStatus]] = [
     (errors.ProviderError, HTTPStatus.BAD_GATEWAY),
 ]
 
+
+class GatewayMessage(BaseModel):
+    """What API Gateway itself answers before any function runs (a missing or wrong API key)."""
+
+    message: str = Field(examples=["Forbidden"])
+
+
+# The status routes need the API key (enforced by API Gateway's usage plan, named here for the docs).
+API_KEY: list[dict[str, list[str]]] = [{"apiKey": []}]
+
 ERROR_RESPONSES: dict[int, Any] = {
     status: {"description": status.phrase, "content": {"application/json": {"model": ErrorResponse}}}
     for status in (
         HTTPStatus.BAD_REQUEST,
         HTTPStatus.NOT_FOUND,
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         HTTPStatus.UNPROCESSABLE_ENTITY,
         HTTPStatus.INTERNAL_SERVER_ERROR,
         HTTPStatus.SERVICE_UNAVAILABLE,
     )
 }
+# The status routes' answers: the errors above, and API Gateway's 403 for a missing or wrong key.
+STATUS_ROUTE_RESPONSES: dict[int, Any] = {
+    **ERROR_RESPONSES,
+    HTTPStatus.FORBIDDEN: {
+        "description": "Missing or wrong API key (answered by API Gateway)",
+        "content": {"application/json": {"model": GatewayMessage}},
+    },
+}
+
+
+def documented(
+    status: int, model: type[BaseModel], description: str, errors: dict[int, Any] = ERROR_RESPONSES
+) -> dict[int, Any]:
+    """A route's responses for the OpenAPI document: its success, and the errors it can answer."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}, **errors}
 
 
 def error_response(
@@ -244,6 +271,18 @@ def _unexpected(exc: Exception) -> Response[Any]:
     logger.exception("unhandled error")
     return error_response(
         HTTPStatus.INTERNAL_SERVER_ERROR, "InternalError", "the service could not handle this request"
+    )
+
+
+def configure_openapi(app: APIGatewayRestResolver) -> None:
+    """What every function's part of the OpenAPI document shares: the API key scheme."""
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
+    app.configure_openapi(
+        title="textstatus",
+        version="1.0.0",
+        # `in` is a keyword, so the model is built from its JSON field names.
+        security_schemes={"apiKey": APIKey.model_validate({"name": "x-api-key", "in": APIKeyIn.header})},
     )
 
 

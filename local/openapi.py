@@ -1,0 +1,65 @@
+"""The service's OpenAPI document, merged from the functions' own resolvers.
+
+`python -m local.openapi` writes docs/openapi.json; `--check` fails when it differs from the code.
+The local stack serves it at /openapi.json, with Swagger UI at /docs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.models import Server
+
+from local.template import ROOT, functions
+
+DOCUMENT = ROOT / "docs" / "openapi.json"
+DESCRIPTION = (
+    "The true delivery status of every text message, whichever provider carried it "
+    "(usajobs, comapi, govdelivery, wunderkind). Status routes need the API key in `x-api-key`; "
+    "callbacks are authenticated per provider. Every error has the shape "
+    '`{"error": {"code", "message", "target", "details"}}`.'
+)
+
+
+def document() -> dict[str, Any]:
+    merge = OpenAPIMerge(
+        title="textstatus",
+        version="1.0.0",
+        description=DESCRIPTION,
+        servers=[Server(url="http://127.0.0.1:3000", description="the local stack (make run)")],
+        on_conflict="error",
+    )
+    for function in functions().values():
+        if any(event["Type"] == "Api" for event in function.events.values()):
+            spec = find_spec(function.module)
+            assert spec is not None
+            assert spec.origin is not None
+            merge.add_file(Path(spec.origin))
+    merged: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
+    return merged
+
+
+def render() -> str:
+    return json.dumps(document(), indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    current = render()
+    if "--check" in argv:
+        if not DOCUMENT.exists() or DOCUMENT.read_text() != current:
+            print(f"{DOCUMENT.relative_to(ROOT)} is out of date: run `python -m local.openapi`", file=sys.stderr)
+            return 1
+        return 0
+    DOCUMENT.parent.mkdir(exist_ok=True)
+    DOCUMENT.write_text(current)
+    print(f"wrote {DOCUMENT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
