@@ -216,3 +216,21 @@ def test_responses_are_json_with_the_documented_fields(status_api: Any) -> None:
         "lastPolledAt", "nextPollAt", "expiresAt", "version",
     }  # fmt: skip
     assert json.dumps(body)
+
+
+@pytest.mark.parametrize("operation", ["get_item", "query"])
+def test_a_lookup_while_dynamodb_throttles_answers_503_in_the_error_shape(
+    status_api: Any, monkeypatch: pytest.MonkeyPatch, operation: str
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from textstatus import runtime
+
+    def throttled(*_: Any, **__: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation)
+
+    monkeypatch.setattr(runtime.store()._client, operation, throttled)
+    path = f"/v1/messages/wunderkind/{MESSAGE_ID}" if operation == "get_item" else f"/v1/messages/wunderkind/{MESSAGE_ID}/events"
+    code, headers, body = get(status_api, path)
+    assert (code, body["error"]["code"], headers.get("Retry-After")) == (503, "ServiceUnavailable", "5")
+    assert "Rate exceeded" not in json.dumps(body)
