@@ -8,11 +8,12 @@ PYTHON ?= $(shell for candidate in python3.12 $(wildcard $(HOME)/.pyenv/versions
 	$$candidate -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null && { echo $$candidate; break; }; done)
 VENV := .venv
 SAM_VENV := .venv-sam
+RUNTIME_VENV := .venv-runtime
 BIN := $(VENV)/bin
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test lint typecheck template-check pytest build invoke bench clean
+.PHONY: help run test lint typecheck template-check pytest build build-check invoke bench clean
 
 help:
 	@echo "make run      serve the whole service locally on http://127.0.0.1:3000 (Ctrl-C stops it)"
@@ -35,10 +36,15 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	@touch $@
 
+$(RUNTIME_VENV)/.installed: requirements-runtime.txt
+	@test -x $(RUNTIME_VENV)/bin/python || $(PYTHON) -m venv $(RUNTIME_VENV)
+	$(RUNTIME_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-runtime.txt
+	@touch $@
+
 run: $(BIN)/.installed
 	$(BIN)/python -m local
 
-test: lint typecheck template-check pytest
+test: lint typecheck template-check pytest build-check
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -58,6 +64,11 @@ pytest: $(BIN)/.installed
 build: $(SAM_VENV)/.installed $(BIN)/.installed
 	PATH="$(abspath $(BIN)):$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml
 	@$(BIN)/python -m local.buildcheck
+
+# The built functions, imported with only their folder, the built layer and boto3 (as on
+# Lambda), each run with the samples in events/ against the local stack.
+build-check: build $(RUNTIME_VENV)/.installed
+	$(BIN)/python -m local.buildcheck --invoke
 
 invoke: $(BIN)/.installed
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=StatusApiFunction EVENT=events/status_api/get_status.json"; exit 2; }

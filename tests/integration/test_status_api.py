@@ -230,7 +230,11 @@ def test_a_lookup_while_dynamodb_throttles_answers_503_in_the_error_shape(
         raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation)
 
     monkeypatch.setattr(runtime.store()._client, operation, throttled)
-    path = f"/v1/messages/wunderkind/{MESSAGE_ID}" if operation == "get_item" else f"/v1/messages/wunderkind/{MESSAGE_ID}/events"
+    path = (
+        f"/v1/messages/wunderkind/{MESSAGE_ID}"
+        if operation == "get_item"
+        else f"/v1/messages/wunderkind/{MESSAGE_ID}/events"
+    )
     code, headers, body = get(status_api, path)
     assert (code, body["error"]["code"], headers.get("Retry-After")) == (503, "ServiceUnavailable", "5")
     assert "Rate exceeded" not in json.dumps(body)
