@@ -89,6 +89,7 @@ def invoke_samples() -> bool:
         environment = {
             "PATH": os.environ.get("PATH", ""),
             "POWERTOOLS_METRICS_DISABLED": "true",
+            "PYTHONDONTWRITEBYTECODE": "1",  # leave the built artifacts as sam built them
             **function_environment(stack.settings),
         }
         for function in functions().values():
