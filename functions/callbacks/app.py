@@ -13,8 +13,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from textstatus import api, runtime
-from textstatus.errors import InvalidCallbackError
-from textstatus.observability import count, logger, metrics
+from textstatus.errors import InvalidCallbackError, TextStatusError
+from textstatus.observability import logger, metrics, publish
 from textstatus.providers.base import CallbackRequest
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -45,9 +45,19 @@ def receive_callback(provider: Provider) -> api.CallbackAck:
         query=dict(event.query_string_parameters or {}),
         body=_raw_body(event.body, bool(event.is_base64_encoded)),
     )
-    result = runtime.tracker().receive_callback(provider, request)
-    count("CallbacksAccepted", result.accepted)
-    count("CallbacksDuplicate", result.duplicates)
+    try:
+        result = runtime.tracker().receive_callback(provider, request)
+    except TextStatusError as exc:
+        publish({"provider": provider, "reason": exc.code}, {"CallbacksRejected": 1})
+        raise
+    publish(
+        {"provider": provider},
+        {
+            "CallbacksAccepted": result.accepted,
+            "CallbacksDuplicate": result.duplicates,
+            "CallbacksIgnored": result.ignored,
+        },
+    )
     return api.CallbackAck(**asdict(result))
 
 

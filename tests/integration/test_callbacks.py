@@ -173,3 +173,23 @@ def test_a_failure_between_the_two_writes_is_completed_by_the_retry(
     code, _, body = post(callbacks, wunderkind_callback("DELIVERED"))
     assert (code, body["duplicates"]) == (200, 1)
     assert current(status_api)["status"] == "delivered"
+
+
+def test_callbacks_are_counted_per_provider_and_rejections_per_reason(callbacks: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    post(callbacks, wunderkind_callback("DELIVERED"))
+    post(callbacks, wunderkind_callback("DELIVERED"), headers={})
+    post(callbacks, "{broken")
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+
+    def value(record: dict[str, Any], name: str) -> float:
+        raw = record[name]
+        return float(raw[0] if isinstance(raw, list) else raw)
+
+    accepted = [r for r in records if "CallbacksAccepted" in r]
+    assert [(r["provider"], value(r, "CallbacksAccepted")) for r in accepted] == [("wunderkind", 1.0)]
+    rejected = sorted((r["reason"], value(r, "CallbacksRejected")) for r in records if "CallbacksRejected" in r)
+    assert rejected == [("InvalidCallback", 1.0), ("Unauthorized", 1.0)]
+    transitions = [(r["provider"], r["status"]) for r in records if "StatusTransitions" in r]
+    assert transitions == [("wunderkind", "delivered")]

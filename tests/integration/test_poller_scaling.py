@@ -137,7 +137,7 @@ def test_each_run_publishes_totals_and_per_provider_metrics_with_lag(
     capsys.readouterr()
     rig.run()
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
-    per_provider: list[dict[str, Any]] = [r for r in records if r.get("provider") == "wunderkind"]
+    per_provider: list[dict[str, Any]] = [r for r in records if r.get("provider") == "wunderkind" and "PollDue" in r]
     assert len(per_provider) == 1
     record = per_provider[0]
     assert record["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["provider", "service"]]

@@ -20,12 +20,13 @@ def count(name: str, value: int = 1) -> None:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
-def publish_for_provider(
-    provider: str, counts: Mapping[str, int | float], seconds: Mapping[str, float] | None = None
+def publish(
+    dimensions: Mapping[str, str], counts: Mapping[str, int | float], seconds: Mapping[str, float] | None = None
 ) -> None:
-    """One EMF record of metrics with the `provider` dimension (alarms per provider need it)."""
+    """One EMF record with its own dimensions (per provider, per status, per reason), flushed now."""
     record = EphemeralMetrics()
-    record.add_dimension(name="provider", value=provider)
+    for dimension, label in dimensions.items():
+        record.add_dimension(name=dimension, value=label)
     for name, value in counts.items():
         record.add_metric(name=name, unit=MetricUnit.Count, value=value)
     for name, value in (seconds or {}).items():

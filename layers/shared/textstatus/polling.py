@@ -13,7 +13,7 @@ from textstatus.clock import parse_iso, utcnow
 from textstatus.config import Settings
 from textstatus.errors import ProviderError, ProviderThrottledError, StorageUnavailableError, TextStatusError
 from textstatus.events import Source
-from textstatus.observability import count, logger, publish_for_provider
+from textstatus.observability import count, logger, publish
 from textstatus.store import POLL_SHARDS, DueCursor, DueMessage
 from textstatus.tracking import Tracker
 
@@ -210,8 +210,8 @@ class Poller:
         for provider, counts in summary.by_provider.items():
             lag = max(0.0, (started - parse_iso(oldest[provider])).total_seconds()) if provider in oldest else 0.0
             failing = int(provider in summary.failing_providers)
-            publish_for_provider(
-                provider,
+            publish(
+                {"provider": provider},
                 {f"Poll{name.capitalize()}": counts.get(name, 0) for name in OUTCOMES} | {"ProviderFailing": failing},
                 {"PollLagSeconds": lag},
             )

@@ -12,7 +12,7 @@ from textstatus.clock import iso, parse_iso, utcnow
 from textstatus.config import Settings
 from textstatus.errors import CallbacksNotSupportedError, InvalidRequestError, MessageNotFoundError
 from textstatus.events import Observation, ReceivedEvent, Source
-from textstatus.observability import count, logger
+from textstatus.observability import count, logger, publish
 from textstatus.providers.base import CallbackRequest, ProviderAdapter
 from textstatus.status import Reason, Status, order_key
 from textstatus.store import Item, MessageStore, Registration
@@ -97,7 +97,7 @@ class Tracker:
             count("UnknownProviderStatus")
         record = self._store.apply(stored, self.next_poll_at(now, 0))
         if record is not None:
-            count("StatusTransitions")
+            publish({"provider": kept.provider, "status": record["status"]}, {"StatusTransitions": 1})
             logger.info(
                 "status changed",
                 extra={
