@@ -6,16 +6,16 @@ The local stack serves it at /openapi.json, with Swagger UI at /docs.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
-from importlib.util import find_spec
-from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import Server
 
 from local.template import ROOT, functions
+from textstatus.api import configure_openapi
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
 DESCRIPTION = (
@@ -36,10 +36,9 @@ def document() -> dict[str, Any]:
     )
     for function in functions().values():
         if any(event["Type"] == "Api" for event in function.events.values()):
-            spec = find_spec(function.module)
-            assert spec is not None
-            assert spec.origin is not None
-            merge.add_file(Path(spec.origin))
+            resolver = importlib.import_module(function.module).app
+            configure_openapi(resolver)
+            merge.add_schema(json.loads(resolver.get_openapi_json_schema()))
     merged: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
     return merged
 

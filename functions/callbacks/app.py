@@ -7,7 +7,9 @@ import binascii
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+# The resolver's own module: the package would also import the AppSync, Bedrock and VPC Lattice
+# resolvers (and asyncio) that this function never uses.
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,7 +21,6 @@ from textstatus.providers.base import CallbackRequest
 
 app = APIGatewayRestResolver(enable_validation=True)
 api.install_error_handlers(app)
-api.configure_openapi(app)
 
 Provider = Annotated[str, Path(pattern=api.PROVIDER_PATTERN, description="usajobs, comapi, govdelivery or wunderkind")]
 

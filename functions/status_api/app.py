@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+# The resolver's own module: the package would also import the AppSync, Bedrock and VPC Lattice
+# resolvers (and asyncio) that this function never uses.
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,7 +17,6 @@ from textstatus.observability import logger, metrics
 
 app = APIGatewayRestResolver(enable_validation=True)
 api.install_error_handlers(app)
-api.configure_openapi(app)
 
 Provider = Annotated[str, Path(pattern=api.PROVIDER_PATTERN, description="usajobs, comapi, govdelivery or wunderkind")]
 MessageId = Annotated[str, Path(pattern=MESSAGE_ID_PATTERN, description="The provider's id of the message")]

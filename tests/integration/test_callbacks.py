@@ -175,7 +175,9 @@ def test_a_failure_between_the_two_writes_is_completed_by_the_retry(
     assert current(status_api)["status"] == "delivered"
 
 
-def test_callbacks_are_counted_per_provider_and_rejections_per_reason(callbacks: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_callbacks_are_counted_per_provider_and_rejections_per_reason(
+    callbacks: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     import json
 
     post(callbacks, wunderkind_callback("DELIVERED"))

@@ -22,10 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import BotoCoreError, ClientError
 
 from textstatus.clock import epoch_seconds, iso, parse_iso, utcnow
 from textstatus.errors import StorageUnavailableError
@@ -33,6 +31,7 @@ from textstatus.events import Observation, ReceivedEvent, Source
 from textstatus.status import Reason, Status
 
 if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
@@ -48,8 +47,6 @@ TRANSACTION_LIMIT = 100
 
 Item = dict[str, Any]
 DueCursor = dict[str, Any] | None
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def message_key(provider: str, message_id: str) -> dict[str, AttributeValueTypeDef]:
@@ -62,11 +59,21 @@ def due_shard(provider: str, message_id: str) -> str:
 
 
 def _to_attr(value: Any) -> AttributeValueTypeDef:
-    return _serializer.serialize(value)
+    return _codec()[0].serialize(value)
 
 
 def _from_item(raw: Mapping[str, Any]) -> Item:
-    return {key: _plain(_deserializer.deserialize(value)) for key, value in raw.items()}
+    deserializer = _codec()[1]
+    return {key: _plain(deserializer.deserialize(value)) for key, value in raw.items()}
+
+
+@cache
+def _codec() -> tuple[TypeSerializer, TypeDeserializer]:
+    # boto3 is imported when DynamoDB is first used, not when the module is: a request refused
+    # before it reaches the store (bad credentials, bad input) never pays for it.
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
 
 
 def _plain(value: Any) -> Any:
@@ -92,28 +99,40 @@ _RETRYABLE_CODES = frozenset(
 )
 
 
+class _ConditionFailedError(Exception):
+    """A write's condition did not hold; `old` is the item as it was (ALL_OLD), if asked for."""
+
+    def __init__(self, old: Item) -> None:
+        super().__init__("condition failed")
+        self.old = old
+
+
+class _TransactionCanceledError(Exception):
+    def __init__(self, reasons: list[Any]) -> None:
+        super().__init__("transaction canceled")
+        self.reasons = reasons
+
+
 @contextmanager
 def _storage_errors() -> Iterator[None]:
-    """Turn DynamoDB's outages and throttling into StorageUnavailableError (answered with 5xx)."""
+    """The one place that reads botocore's errors: outages and throttling become
+    StorageUnavailableError (answered with 5xx); failed conditions, _ConditionFailedError."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         yield
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
+        if code == "ConditionalCheckFailedException":
+            raw = exc.response.get("Item")
+            raise _ConditionFailedError(_from_item(raw) if isinstance(raw, Mapping) else {}) from None
+        if code == "TransactionCanceledException":
+            raise _TransactionCanceledError(list(exc.response.get("CancellationReasons", []))) from None
         if code in _RETRYABLE_CODES or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
             raise StorageUnavailableError(f"DynamoDB is unavailable ({code})") from exc
         raise
     except BotoCoreError as exc:
         raise StorageUnavailableError(f"DynamoDB is unreachable ({type(exc).__name__})") from exc
-
-
-def _old_item(exc: ClientError) -> Item:
-    """The item as it was, from a failed condition with ReturnValuesOnConditionCheckFailure=ALL_OLD."""
-    raw = exc.response.get("Item")
-    return _from_item(raw) if isinstance(raw, Mapping) else {}
-
-
-def _is_condition_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 @dataclass(frozen=True)
@@ -246,11 +265,8 @@ class MessageStore:
                     ConditionExpression="attribute_not_exists(sk)",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-        except ClientError as exc:
-            if not _is_condition_failure(exc):
-                raise
-            stored = _old_item(exc)
-            return (_received_event(stored) if stored else event), True
+        except _ConditionFailedError as failed:
+            return (_received_event(failed.old) if failed.old else event), True
         return event, False
 
     def apply(self, event: ReceivedEvent, next_poll_at: datetime | None) -> Item | None:
@@ -273,10 +289,8 @@ class MessageStore:
                         return_values="ALL_NEW",
                     )
                 )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return None
-            raise
+        except _ConditionFailedError:
+            return None
         return _from_item(response.get("Attributes", {}))
 
     def register(
@@ -307,11 +321,8 @@ class MessageStore:
                     **update.params(self._table, condition="attribute_not_exists(pk)", return_values="ALL_NEW"),
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-        except ClientError as exc:
-            if not _is_condition_failure(exc):
-                raise
-            existing = _old_item(exc)
-            return Registration(self._adopt(existing, reference, metadata, now), created=False)
+        except _ConditionFailedError as failed:
+            return Registration(self._adopt(failed.old, reference, metadata, now), created=False)
         return Registration(_from_item(response.get("Attributes", {})), created=True)
 
     def register_many(
@@ -396,12 +407,9 @@ class MessageStore:
         try:
             with _storage_errors():
                 self._client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons", [])
+        except _TransactionCanceledError as canceled:
             results: list[tuple[str, Item]] = []
-            for reason in reasons:
+            for reason in canceled.reasons:
                 if reason.get("Code") == "ConditionalCheckFailed":
                     results.append(("exists", _from_item(reason.get("Item", {}))))
                 else:
@@ -520,10 +528,8 @@ class MessageStore:
                         ":polled": _to_attr(iso(polled_at)),
                     },
                 )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
+        except _ConditionFailedError:
+            return False
         return True
 
 

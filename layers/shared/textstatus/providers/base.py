@@ -10,10 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Self
-
-import requests
-from requests.adapters import HTTPAdapter
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from textstatus.errors import (
     CallbacksNotSupportedError,
@@ -25,6 +23,9 @@ from textstatus.errors import (
 )
 from textstatus.events import Observation, is_valid_message_id
 from textstatus.status import Reason, Status
+
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_RETRY_AFTER_SECONDS = 10.0
 MAX_RETRY_AFTER_SECONDS = 3600.0
@@ -134,10 +135,20 @@ class ProviderAdapter(ABC):
 
     def __init__(self, http: HttpSettings) -> None:
         self._timeout = (http.connect_timeout, http.read_timeout)
-        self._session = requests.Session()
-        pooled = HTTPAdapter(pool_connections=1, pool_maxsize=http.pool_size, max_retries=0)
-        self._session.mount("https://", pooled)
-        self._session.mount("http://", pooled)
+        self._pool_size = http.pool_size
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        """One keep-alive connection pool per provider, made when the provider is first called
+        (a callback needs none, so its cold start does not import requests)."""
+        import requests
+        from requests.adapters import HTTPAdapter
+
+        session = requests.Session()
+        pooled = HTTPAdapter(pool_connections=1, pool_maxsize=self._pool_size, max_retries=0)
+        session.mount("https://", pooled)
+        session.mount("http://", pooled)
+        return session
 
     @classmethod
     @abstractmethod
@@ -192,6 +203,8 @@ class ProviderAdapter(ABC):
         Other 4xx answers are returned: only the adapter knows what they mean (not found,
         not yet, bad request).
         """
+        import requests
+
         try:
             response = self._session.request(method, url, timeout=self._timeout, **kwargs)
         except requests.Timeout:
