@@ -74,8 +74,8 @@ invoke: $(BIN)/.installed
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=StatusApiFunction EVENT=events/status_api/get_status.json"; exit 2; }
 	$(BIN)/python -m local.invoke $(FN) $(EVENT)
 
-bench: $(BIN)/.installed
-	$(BIN)/python -m bench
+bench: build
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
