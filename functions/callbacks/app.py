@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -68,6 +66,9 @@ def _raw_body(body: str | None, base64_encoded: bool) -> bytes:
         return b""
     if not base64_encoded:
         return body.encode("utf-8")
+    import base64  # API Gateway base64-encodes only binary bodies: rare for callbacks
+    import binascii
+
     try:
         return base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from textstatus import config
-from textstatus.polling import Poller
 from textstatus.providers import registry
 from textstatus.store import MessageStore
 from textstatus.tracking import Tracker
+
+if TYPE_CHECKING:
+    from textstatus.polling import Poller
 
 
 @cache
@@ -41,6 +44,8 @@ def tracker() -> Tracker:
 
 @cache
 def poller() -> Poller:
+    from textstatus.polling import Poller  # only the poller function needs it (and its thread pools)
+
     return Poller(tracker(), config.settings())
 
 
