@@ -222,6 +222,17 @@ class ProviderAdapter(ABC):
             raise ProviderRejectedRequestError(self.name, f"credentials refused (HTTP {status})")
         return response
 
+    def _get_resource(self, url: str, **kwargs: Any) -> dict[str, Any] | None:
+        """GET a provider's resource for a message: its JSON object, or None when the provider
+        does not hold the message (400/404: never sent, or past its retention)."""
+        response = self._send("GET", url, **kwargs)
+        if response.status_code in (400, 404):
+            return None
+        body = self._json_object(response)
+        if response.status_code != 200:
+            raise ProviderBadResponseError(self.name, f"HTTP {response.status_code}")
+        return body
+
     def _json_object(self, response: requests.Response) -> dict[str, Any]:
         try:
             body = response.json()

@@ -72,16 +72,12 @@ class ComapiAdapter(ProviderAdapter):
         return raw.strip().lower()
 
     def fetch_status(self, message_id: str, now: datetime) -> Observation | None:
-        response = self._send(
-            "GET",
+        body = self._get_resource(
             f"{self._messages_url}/{message_id}",
             headers={"Accept": "application/json", "Authorization": f"Bearer {self._settings.token.reveal()}"},
         )
-        if response.status_code in (400, 404):
+        if body is None:
             return None
-        body = self._json_object(response)
-        if response.status_code != 200:
-            raise ProviderBadResponseError(self.name, f"HTTP {response.status_code}")
         observation = self._message_observation(message_id, body, now)
         if observation is None:
             raise ProviderBadResponseError(self.name, "a message without a status")

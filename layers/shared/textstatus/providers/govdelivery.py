@@ -93,16 +93,12 @@ class GovdeliveryAdapter(ProviderAdapter):
         return raw.strip().lower()
 
     def fetch_status(self, message_id: str, now: datetime) -> Observation | None:
-        response = self._send(
-            "GET",
+        body = self._get_resource(
             f"{self._base_url}/messages/sms/{message_id}",
             headers={"Accept": "application/json", "X-AUTH-TOKEN": self._settings.token.reveal()},
         )
-        if response.status_code in (400, 404):
+        if body is None:
             return None
-        body = self._json_object(response)
-        if response.status_code != 200:
-            raise ProviderBadResponseError(self.name, f"HTTP {response.status_code}")
         observation = self.message_observation(message_id, body, now)
         if observation is None:
             raise ProviderBadResponseError(self.name, "a message without a status")

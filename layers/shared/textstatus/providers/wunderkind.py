@@ -70,8 +70,7 @@ class WunderkindAdapter(ProviderAdapter):
         return squeeze_whitespace(raw).upper()
 
     def fetch_status(self, message_id: str, now: datetime) -> Observation | None:
-        response = self._send(
-            "GET",
+        body = self._get_resource(
             self._status_url,
             params={"messageId": message_id},
             headers={
@@ -80,12 +79,10 @@ class WunderkindAdapter(ProviderAdapter):
                 "X-Client-Secret": self._settings.client_secret.reveal(),
             },
         )
-        if response.status_code in (400, 404):
-            # Wunderkind answers 4xx for an id it does not hold (never sent, or past retention).
+        if body is None:
             return None
-        body = self._json_object(response)
-        if response.status_code != 200 or not isinstance(body.get("status"), str) or not body["status"].strip():
-            raise ProviderBadResponseError(self.name, f"HTTP {response.status_code} without a status")
+        if not isinstance(body.get("status"), str) or not body["status"].strip():
+            raise ProviderBadResponseError(self.name, "an answer without a status")
         return self.observe(message_id, body["status"].strip(), now)
 
     def messages_in_send_response(self, payload: Any, now: datetime) -> list[SentMessage]:
