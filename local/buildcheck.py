@@ -23,7 +23,7 @@ RUNTIME_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
 LAYER_LIMIT_BYTES = 20 * 1024 * 1024
 FORBIDDEN_IN_LAYER = ("boto3", "botocore")
 # A sample may answer an error on purpose; anything else must not be a 5xx.
-EXPECTED = {"wunderkind_bad_credentials.json": 401}
+EXPECTED = {"wunderkind_bad_credentials.json": 401, "usajobs_not_supported.json": 404}
 
 RUNNER = """
 import json, sys, time

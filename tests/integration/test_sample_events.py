@@ -25,6 +25,13 @@ EXPECTED_STATUS = {
     "callbacks/wunderkind_delivered_post.json": 200,
     "callbacks/wunderkind_failed_put.json": 200,
     "callbacks/wunderkind_bad_credentials.json": 401,
+    "status_api/register_send_response_comapi.json": 201,
+    "status_api/register_send_response_comapi_batch.json": 201,
+    "status_api/register_send_response_govdelivery.json": 201,
+    "status_api/register_send_response_usajobs.json": 201,
+    "callbacks/comapi_delivered.json": 200,
+    "callbacks/govdelivery_sent_form.json": 503,  # confirming at TMS fails: TMS is unreachable here
+    "callbacks/usajobs_not_supported.json": 404,
 }
 
 
@@ -42,8 +49,15 @@ def test_every_api_sample_has_an_expectation() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_STATUS))
 def test_an_api_sample_gets_its_documented_answer(aws: None, env: pytest.MonkeyPatch, name: str) -> None:
-    env.setenv("WUNDERKIND_CALLBACK_ID", "local-wunderkind-callback-id")
-    env.setenv("WUNDERKIND_CALLBACK_SECRET", "local-wunderkind-callback-secret")
+    from local.stack import LOCAL_DEFAULTS
+
+    for setting in (
+        "WUNDERKIND_CALLBACK_ID",
+        "WUNDERKIND_CALLBACK_SECRET",
+        "COMAPI_WEBHOOK_SECRET",
+        "GOVDELIVERY_CALLBACK_TOKEN",
+    ):
+        env.setenv(setting, LOCAL_DEFAULTS[setting])
     event = json.loads((EVENTS / name).read_text())
     result = module_for(event).lambda_handler(event, LambdaContext("sample", 10))
     assert result["statusCode"] == EXPECTED_STATUS[name], result["body"]
