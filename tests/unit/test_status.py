@@ -53,7 +53,12 @@ def test_within_a_rank_the_later_provider_time_wins() -> None:
 
 def test_same_rank_and_time_is_decided_by_status_name() -> None:
     keys = sorted(order_key(status, T0) for status in (Status.UNDELIVERED, Status.CANCELED, Status.REJECTED))
-    assert [key.rsplit("#", 1)[1] for key in keys] == ["canceled", "rejected", "undelivered"]
+    assert [key.split("#")[2] for key in keys] == ["canceled", "rejected", "undelivered"]
+
+
+def test_a_tie_on_rank_time_and_status_is_broken_by_the_provider_word() -> None:
+    # Comapi's `delivered` and `read` both mean delivered: the order must not depend on arrival.
+    assert order_key(Status.DELIVERED, T0, "read#e2") > order_key(Status.DELIVERED, T0, "delivered#e1")
 
 
 def test_order_keys_compare_like_the_rule_across_time_zones_and_precision() -> None:

@@ -75,7 +75,9 @@ class Observation:
 
     @property
     def order_key(self) -> str | None:
-        return order_key(self.status, self.event_at) if self.status is not None else None
+        if self.status is None:
+            return None
+        return order_key(self.status, self.event_at, f"{self.provider_status or ''}#{self.event_id}")
 
 
 @dataclass(frozen=True)

@@ -60,12 +60,16 @@ class Reason(StrEnum):
     UNKNOWN = "unknown"
 
 
-def order_key(status: Status, event_at: datetime) -> str:
+def order_key(status: Status, event_at: datetime, tiebreak: str = "") -> str:
     """The ordering rule as one string: the current status is the event with the greatest key.
 
     (rank, provider event time, status name) compare the same way as this string because the
     rank is zero-padded and times are always rendered in one fixed-width UTC format. Storing
     it lets DynamoDB enforce the rule in a condition expression (`orderKey < :new`), so no
     read-then-write race can move a status backwards.
+
+    `tiebreak` (the provider's word and the event's id) orders two events that agree on all
+    three, e.g. Comapi's `delivered` and `read` in the same millisecond: without it the first
+    to arrive would win, and the result would depend on arrival order.
     """
-    return f"{status.rank:03d}#{iso(event_at)}#{status.value}"
+    return f"{status.rank:03d}#{iso(event_at)}#{status.value}#{tiebreak}"

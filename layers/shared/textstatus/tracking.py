@@ -249,4 +249,5 @@ class Tracker:
 def _event_order_key(event: Item) -> str | None:
     if not event.get("status"):
         return None
-    return order_key(Status(event["status"]), parse_iso(event["providerEventAt"]))
+    tiebreak = f"{event.get('providerStatus') or ''}#{event['eventId']}"
+    return order_key(Status(event["status"]), parse_iso(event["providerEventAt"]), tiebreak)
