@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from textstatus import api, runtime
+from textstatus.errors import InvalidRequestError
 from textstatus.events import MESSAGE_ID_PATTERN, REFERENCE_PATTERN
 from textstatus.observability import logger, metrics
 
@@ -34,6 +35,7 @@ def get_message_status(
     refresh: Annotated[bool, Query(description="Ask the provider before answering")] = False,
 ) -> api.MessageStatus:
     """The current status. A message unknown here is looked up at the provider once and stored."""
+    _only_query("refresh")
     logger.append_keys(provider=provider, message_id=messageId)
     return api.message_status(runtime.tracker().status(provider, messageId, refresh=refresh))
 
@@ -46,6 +48,7 @@ def get_message_status(
 )
 def get_message_events(provider: Provider, messageId: MessageId) -> api.MessageHistory:  # noqa: N803
     """Every callback, poll, lookup and registration event, newest first."""
+    _only_query()
     logger.append_keys(provider=provider, message_id=messageId)
     events = runtime.tracker().history(provider, messageId)
     return api.MessageHistory(provider=provider, message_id=messageId, events=[api.message_event(e) for e in events])
@@ -85,7 +88,15 @@ def list_messages_by_reference(
     ],
 ) -> api.MessageList:
     """The messages registered with a client reference."""
+    _only_query("reference")
     return api.MessageList(messages=[api.message_status(item) for item in runtime.tracker().by_reference(reference)])
+
+
+def _only_query(*allowed: str) -> None:
+    """A query parameter the route does not know is a mistake worth telling the client about."""
+    unknown = sorted(set(app.current_event.multi_value_query_string_parameters or {}) - set(allowed))
+    if unknown:
+        raise InvalidRequestError(f"unknown query parameter(s): {', '.join(map(repr, unknown))}", target="query")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -78,7 +78,8 @@ def api_url() -> Iterator[str]:
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: the same examples every run, so CI is reproducible; raise max_examples to explore.
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_generated_requests_get_documented_answers_and_no_5xx(case: Any, api_url: str) -> None:
     # Two checks are left out, for reasons outside what the document can say:
     # - API Gateway itself answers a method the API does not declare (403, not the 405 the check

@@ -238,3 +238,16 @@ def test_a_lookup_while_dynamodb_throttles_answers_503_in_the_error_shape(
     code, headers, body = get(status_api, path)
     assert (code, body["error"]["code"], headers.get("Retry-After")) == (503, "ServiceUnavailable", "5")
     assert "Rate exceeded" not in json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        (f"/v1/messages/wunderkind/{MESSAGE_ID}", {"refresh": "true", "force": "1"}),
+        (f"/v1/messages/wunderkind/{MESSAGE_ID}/events", {"page": "2"}),
+        ("/v1/messages", {"reference": "order-1", "": "null"}),
+    ],
+)
+def test_an_unknown_query_parameter_is_a_400(status_api: Any, path: str, query: dict[str, str]) -> None:
+    code, _, body = get(status_api, path, **query)
+    assert (code, body["error"]["code"], body["error"]["target"]) == (400, "BadRequest", "query")
