@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from textstatus.clock import iso
 from textstatus.status import Reason, Status, order_key
@@ -51,7 +50,6 @@ class Observation:
     recipients: dict[str, int] | None = None
     provider_event_id: str | None = None
     provider_gave_time: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def event_id(self) -> str:
