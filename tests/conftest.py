@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from local.simulators.base import Simulator
     from local.simulators.comapi import ComapiSimulator
     from local.simulators.govdelivery import GovdeliverySimulator
     from local.simulators.usajobs import UsajobsSimulator
@@ -88,50 +89,37 @@ def _clear_powertools_state() -> Iterator[None]:
     metrics.clear_metrics()
 
 
-@pytest.fixture
-def wunderkind_sim(env: pytest.MonkeyPatch) -> Iterator[WunderkindSimulator]:
-    """The Wunderkind simulator on a free loopback port, with the adapter pointed at it."""
-    from local.simulators.wunderkind import WunderkindSimulator
-
-    simulator = WunderkindSimulator(
-        TEST_ENV["WUNDERKIND_CLIENT_ID"], TEST_ENV["WUNDERKIND_CLIENT_SECRET"], step_seconds=0.05, tick_seconds=0.02
-    ).start()
-    env.setenv("WUNDERKIND_BASE_URL", simulator.url)
+def _running[SimulatorT: Simulator](simulator_class: type[SimulatorT], env: pytest.MonkeyPatch) -> Iterator[SimulatorT]:
+    """A provider simulator on a free loopback port, fast, with that provider's adapter pointed at it."""
+    simulator = simulator_class.from_settings(TEST_ENV, step_seconds=0.05, tick_seconds=0.02).start()
+    env.setenv(f"{simulator_class.name.upper()}_BASE_URL", simulator.url)
     yield simulator
     simulator.stop()
+
+
+@pytest.fixture
+def wunderkind_sim(env: pytest.MonkeyPatch) -> Iterator[WunderkindSimulator]:
+    from local.simulators.wunderkind import WunderkindSimulator
+
+    yield from _running(WunderkindSimulator, env)
 
 
 @pytest.fixture
 def usajobs_sim(env: pytest.MonkeyPatch) -> Iterator[UsajobsSimulator]:
     from local.simulators.usajobs import UsajobsSimulator
 
-    simulator = UsajobsSimulator(TEST_ENV["USAJOBS_API_KEY"], step_seconds=0.05, tick_seconds=0.02).start()
-    env.setenv("USAJOBS_BASE_URL", simulator.url)
-    yield simulator
-    simulator.stop()
+    yield from _running(UsajobsSimulator, env)
 
 
 @pytest.fixture
 def comapi_sim(env: pytest.MonkeyPatch) -> Iterator[ComapiSimulator]:
     from local.simulators.comapi import ComapiSimulator
 
-    simulator = ComapiSimulator(
-        TEST_ENV["COMAPI_API_SPACE_ID"],
-        TEST_ENV["COMAPI_TOKEN"],
-        TEST_ENV["COMAPI_WEBHOOK_SECRET"],
-        step_seconds=0.05,
-        tick_seconds=0.02,
-    ).start()
-    env.setenv("COMAPI_BASE_URL", simulator.url)
-    yield simulator
-    simulator.stop()
+    yield from _running(ComapiSimulator, env)
 
 
 @pytest.fixture
 def govdelivery_sim(env: pytest.MonkeyPatch) -> Iterator[GovdeliverySimulator]:
     from local.simulators.govdelivery import GovdeliverySimulator
 
-    simulator = GovdeliverySimulator(TEST_ENV["GOVDELIVERY_TOKEN"], step_seconds=0.05, tick_seconds=0.02).start()
-    env.setenv("GOVDELIVERY_BASE_URL", simulator.url)
-    yield simulator
-    simulator.stop()
+    yield from _running(GovdeliverySimulator, env)

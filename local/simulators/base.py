@@ -104,7 +104,7 @@ class Simulator(ThreadingHTTPServer):
     LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = {}
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, str], step_seconds: float) -> Self:
+    def from_settings(cls, settings: Mapping[str, str], step_seconds: float, tick_seconds: float = 0.1) -> Self:
         """The simulator the local stack runs, with the provider settings the functions get."""
         raise NotImplementedError
 

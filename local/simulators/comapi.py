@@ -58,12 +58,15 @@ class ComapiSimulator(Simulator):
     }
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, str], step_seconds: float) -> ComapiSimulator:
+    def from_settings(
+        cls, settings: Mapping[str, str], step_seconds: float, tick_seconds: float = 0.1
+    ) -> ComapiSimulator:
         return cls(
             settings["COMAPI_API_SPACE_ID"],
             settings["COMAPI_TOKEN"],
             settings["COMAPI_WEBHOOK_SECRET"],
             step_seconds=step_seconds,
+            tick_seconds=tick_seconds,
         )
 
     def __init__(

@@ -49,8 +49,10 @@ class GovdeliverySimulator(Simulator):
     }
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, str], step_seconds: float) -> GovdeliverySimulator:
-        return cls(settings["GOVDELIVERY_TOKEN"], step_seconds=step_seconds)
+    def from_settings(
+        cls, settings: Mapping[str, str], step_seconds: float, tick_seconds: float = 0.1
+    ) -> GovdeliverySimulator:
+        return cls(settings["GOVDELIVERY_TOKEN"], step_seconds=step_seconds, tick_seconds=tick_seconds)
 
     def callback_target_for(self, callback_url: str, settings: Mapping[str, str]) -> dict[str, Any] | None:
         # TMS callbacks carry no credentials: the token rides in the URL registered with TMS.

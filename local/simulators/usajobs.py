@@ -40,8 +40,10 @@ class UsajobsSimulator(Simulator):
     LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = {"USAJOBS_API_KEY": "local-usajobs-api-key"}
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, str], step_seconds: float) -> UsajobsSimulator:
-        return cls(settings["USAJOBS_API_KEY"], step_seconds=step_seconds)
+    def from_settings(
+        cls, settings: Mapping[str, str], step_seconds: float, tick_seconds: float = 0.1
+    ) -> UsajobsSimulator:
+        return cls(settings["USAJOBS_API_KEY"], step_seconds=step_seconds, tick_seconds=tick_seconds)
 
     def callback_target_for(self, callback_url: str, settings: Mapping[str, str]) -> dict[str, Any] | None:
         return None  # USAJOBS has no callbacks

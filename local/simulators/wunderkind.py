@@ -43,8 +43,15 @@ class WunderkindSimulator(Simulator):
     }
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, str], step_seconds: float) -> WunderkindSimulator:
-        return cls(settings["WUNDERKIND_CLIENT_ID"], settings["WUNDERKIND_CLIENT_SECRET"], step_seconds=step_seconds)
+    def from_settings(
+        cls, settings: Mapping[str, str], step_seconds: float, tick_seconds: float = 0.1
+    ) -> WunderkindSimulator:
+        return cls(
+            settings["WUNDERKIND_CLIENT_ID"],
+            settings["WUNDERKIND_CLIENT_SECRET"],
+            step_seconds=step_seconds,
+            tick_seconds=tick_seconds,
+        )
 
     def callback_target_for(self, callback_url: str, settings: Mapping[str, str]) -> dict[str, Any] | None:
         # The static headers the customer configured at Wunderkind.
