@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,14 +59,8 @@ def check_layer() -> bool:
     return size <= LAYER_LIMIT_BYTES and not bundled
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def invoke_samples() -> bool:
-    from local.stack import LOCAL_DEFAULTS, LocalStack, function_environment
+    from local.stack import LOCAL_DEFAULTS, LocalStack, free_port, function_environment
 
     if not RUNTIME_PYTHON.exists():
         print("no .venv-runtime: run `make build-check`", file=sys.stderr)
@@ -75,8 +68,8 @@ def invoke_samples() -> bool:
     state = Path(tempfile.mkdtemp()) / "stack.json"
     settings = {
         **LOCAL_DEFAULTS,
-        "LOCAL_API_PORT": str(_free_port()),
-        "LOCAL_DYNAMODB_PORT": str(_free_port()),
+        "LOCAL_API_PORT": str(free_port()),
+        "LOCAL_DYNAMODB_PORT": str(free_port()),
         "LOCAL_STATE_FILE": str(state),
         "LOCAL_POLL_INTERVAL": "3600",
         "POWERTOOLS_LOG_LEVEL": "WARNING",

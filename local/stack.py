@@ -69,6 +69,13 @@ def function_environment(settings: dict[str, str]) -> dict[str, str]:
     return resolved
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now (for stacks started by tests and checks)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

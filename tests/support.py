@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
+import pytest
 
-from local.gateway import LambdaContext, proxy_event
+from local.dynamodb import LocalDynamoDB
+from local.gateway import LambdaContext, LocalGateway, proxy_event
+from local.stack import free_port
 from local.template import api_routes, table_definition
 
 
@@ -59,3 +66,20 @@ def invoke(module: Any, event: dict[str, Any], timeout: int = 10) -> tuple[int, 
     headers = dict(result.get("headers") or {})
     headers.update({name: ", ".join(values) for name, values in (result.get("multiValueHeaders") or {}).items()})
     return result["statusCode"], headers, json.loads(body) if body else None
+
+
+@contextmanager
+def local_api(patch: pytest.MonkeyPatch, api_key: str, containers: int) -> Iterator[str]:
+    """The template's API on the local gateway over the local DynamoDB server (real HTTP both
+    ways), with the template's table; yields the API's base URL."""
+    dynamodb = LocalDynamoDB(free_port()).start()
+    patch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.url)
+    create_table(os.environ["TABLE_NAME"], boto3.client("dynamodb"))
+    gateway = LocalGateway("127.0.0.1", free_port(), api_key, containers=containers)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    host, port = gateway.server_address[:2]
+    try:
+        yield f"http://{host!s}:{port}"
+    finally:
+        gateway.shutdown()
+        dynamodb.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from local.stack import free_port
 from local.template import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -24,12 +24,6 @@ pytestmark = pytest.mark.e2e
 API_KEY = "e2e-key"
 CALLBACK_ID = "e2e-callback-id"
 CALLBACK_SECRET = "e2e-callback-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -4,23 +4,18 @@ service under schemathesis's generated requests (no 5xx, every response as docum
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
-from local.dynamodb import LocalDynamoDB
-from local.gateway import LocalGateway
 from local.openapi import DOCUMENT, render
 from local.simulators import SIMULATORS
 from tests.conftest import TEST_ENV
-from tests.support import create_table
+from tests.support import local_api
 
 API_KEY = "schemathesis-key"
 schema = schemathesis.openapi.from_path(str(DOCUMENT))
@@ -43,37 +38,24 @@ def test_every_route_documents_the_error_shape_and_the_status_routes_the_api_key
             assert (operation.get("security") == [{"apiKey": []}]) is path.startswith("/v1/messages"), (method, path)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def api_url() -> Iterator[str]:
     """The local gateway with the template's functions, its DynamoDB and every provider simulator."""
     from textstatus import runtime
 
     with pytest.MonkeyPatch.context() as patch:
-        dynamodb = LocalDynamoDB(free_port()).start()
-        patch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.url)
         simulators = []
         for simulator_class in SIMULATORS:
             simulator = simulator_class.from_settings(TEST_ENV, step_seconds=0.05).start()
             patch.setenv(f"{simulator_class.name.upper()}_BASE_URL", simulator.url)
             simulators.append(simulator)
         runtime.reset()
-        create_table(TEST_ENV["TABLE_NAME"], boto3.client("dynamodb"))
-        gateway = LocalGateway("127.0.0.1", free_port(), API_KEY, containers=2)
-        threading.Thread(target=gateway.serve_forever, daemon=True).start()
-        host, port = gateway.server_address[:2]
         try:
-            yield f"http://{host!s}:{port}"
+            with local_api(patch, API_KEY, containers=2) as url:
+                yield url
         finally:
-            gateway.shutdown()
             for simulator in simulators:
                 simulator.stop()
-            dynamodb.stop()
             runtime.reset()
 
 

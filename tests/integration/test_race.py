@@ -7,18 +7,14 @@ import hashlib
 import hmac
 import json
 import random
-import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pytest
 import requests
 
-from local.dynamodb import LocalDynamoDB
-from local.gateway import LocalGateway
 from tests.conftest import TEST_ENV
-from tests.support import create_table
+from tests.support import local_api
 from tests.unit.test_provider_callbacks import MESSAGE_ID, envelope
 
 # A message's life as Comapi reports it, one event per status change.
@@ -32,27 +28,10 @@ for number, event in enumerate(EVENTS):
     event["payload"]["details"]["channelStatus"]["sms"]["updatedOn"] = f"2026-11-22T10:00:0{number}.000Z"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def local_stack(env: pytest.MonkeyPatch) -> Iterator[str]:
-    dynamodb = LocalDynamoDB(free_port()).start()
-    env.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.url)
-    create_table(TEST_ENV["TABLE_NAME"], boto3.client("dynamodb"))
-    gateway = LocalGateway("127.0.0.1", free_port(), "race-key", containers=4)
-    import threading
-
-    threading.Thread(target=gateway.serve_forever, daemon=True).start()
-    host, port = gateway.server_address[:2]
-    try:
-        yield f"http://{host!s}:{port}"
-    finally:
-        gateway.shutdown()
-        dynamodb.stop()
+    with local_api(env, "race-key", containers=4) as url:
+        yield url
 
 
 def test_hundreds_of_concurrent_callbacks_in_random_orders_end_right(local_stack: str) -> None:
