@@ -223,7 +223,11 @@ def error_response(
 
 def _domain_error(exc: errors.TextStatusError) -> Response[Any]:
     status = next((code for kind, code in _STATUS_BY_ERROR if isinstance(exc, kind)), HTTPStatus.INTERNAL_SERVER_ERROR)
-    if status >= 500:
+    if status == HTTPStatus.INTERNAL_SERVER_ERROR:
+        # Not the caller's fault and not transient (settings refused at start, AWS refusing a
+        # request): someone has to act, so error level.
+        logger.error("request failed", extra={"error": type(exc).__name__, "detail": exc.message})
+    elif status >= 500:
         logger.warning("request failed", extra={"error": exc.code, "detail": exc.message})
     if status == HTTPStatus.INTERNAL_SERVER_ERROR:
         # Configuration problems are for the logs, not for callers.

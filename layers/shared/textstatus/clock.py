@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+# A provider's time outside this window is not a time we can use (a default such as
+# 0001-01-01, a placeholder such as 9999-12-31, a clock far off): it is treated as missing.
+EARLIEST_PROVIDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_PROVIDER_CLOCK_SKEW = timedelta(days=1)
+# Longer text is not an ISO 8601 time; refusing it early keeps parsing cheap.
+_MAX_TIME_TEXT = 64
 
 
 def utcnow() -> datetime:
@@ -10,26 +17,39 @@ def utcnow() -> datetime:
 
 
 def iso(moment: datetime) -> str:
-    """Render as `2026-11-22T10:00:03.000000Z`: fixed width, so string order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Render as `2026-11-22T10:00:03.000000Z`: fixed width (four-digit year, microseconds),
+    so string order is time order."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}.{utc.microsecond:06d}Z"
 
 
 def parse_iso(text: str) -> datetime:
-    """Parse an ISO 8601 timestamp; naive times are taken as UTC."""
+    """Parse an ISO 8601 timestamp; naive times are taken as UTC.
+
+    For our own stored times. A provider's time goes through `provider_time`.
+    """
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
 
 
-def parse_iso_or_none(value: object) -> datetime | None:
-    """A provider's timestamp, or None when it is missing or not ISO 8601."""
-    if not isinstance(value, str) or not value:
+def provider_time(value: object, now: datetime) -> datetime | None:
+    """A provider's timestamp, or None when it is missing or not usable.
+
+    Not usable: not a string, not ISO 8601, not representable in UTC (year 0001 with a positive
+    offset, year 9999 with a negative one), before 2000, or more than a day after `now`. Never
+    raises: a provider can send anything.
+    """
+    if not isinstance(value, str) or not value or len(value) > _MAX_TIME_TEXT:
         return None
     try:
-        return parse_iso(value)
-    except ValueError:
+        moment = parse_iso(value)
+    except (ValueError, OverflowError):
         return None
+    if moment < EARLIEST_PROVIDER_TIME or moment > now + MAX_PROVIDER_CLOCK_SKEW:
+        return None
+    return moment
 
 
 def epoch_seconds(moment: datetime) -> int:

@@ -62,6 +62,18 @@ class StorageUnavailableError(TextStatusError):
     code = "ServiceUnavailable"
 
 
+class AwsRequestRefusedError(TextStatusError):
+    """AWS refused a request for a reason that retrying will not fix (AccessDenied, a validation
+    error): a deployment or code defect. Logged at error level with the action; answered 500."""
+
+    code = "InternalError"
+
+    def __init__(self, action: str, aws_code: str) -> None:
+        super().__init__(f"AWS refused {action} ({aws_code})")
+        self.action = action
+        self.aws_code = aws_code
+
+
 class ProviderError(TextStatusError):
     """A provider call failed. Subclasses say whether and when to try again."""
 

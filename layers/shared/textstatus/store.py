@@ -26,8 +26,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from textstatus.clock import epoch_seconds, iso, parse_iso, utcnow
-from textstatus.errors import StorageUnavailableError
+from textstatus.errors import AwsRequestRefusedError, StorageUnavailableError
 from textstatus.events import Observation, ReceivedEvent, Source
+from textstatus.observability import count, logger
 from textstatus.status import Reason, Status
 
 if TYPE_CHECKING:
@@ -130,7 +131,11 @@ def _storage_errors() -> Iterator[None]:
             raise _TransactionCanceledError(list(exc.response.get("CancellationReasons", []))) from None
         if code in _RETRYABLE_CODES or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
             raise StorageUnavailableError(f"DynamoDB is unavailable ({code})") from exc
-        raise
+        # AccessDenied, validation, a missing table: retrying will not help. Someone must act.
+        action = f"dynamodb:{exc.operation_name}"
+        logger.error("AWS refused a request", extra={"action": action, "aws_error": code})
+        count("AwsRequestRefused")
+        raise AwsRequestRefusedError(action, code or "unknown") from exc
     except BotoCoreError as exc:
         raise StorageUnavailableError(f"DynamoDB is unreachable ({type(exc).__name__})") from exc
 

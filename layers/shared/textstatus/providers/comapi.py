@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from textstatus import config
-from textstatus.clock import parse_iso_or_none
+from textstatus.clock import provider_time
 from textstatus.config import EnvSettings, Secret
 from textstatus.errors import (
     CallbackAuthenticationError,
@@ -88,7 +88,7 @@ class ComapiAdapter(ProviderAdapter):
         word = message.get("status")
         if not isinstance(word, str) or not word.strip():
             return None
-        event_at = parse_iso_or_none(message.get("_updatedOn")) or parse_iso_or_none(message.get("sentOn"))
+        event_at = provider_time(message.get("_updatedOn"), now) or provider_time(message.get("sentOn"), now)
         return self.observe(
             message_id,
             word.strip(),
@@ -138,9 +138,9 @@ class ComapiAdapter(ProviderAdapter):
         channel = _sms_status(payload)
         word = self.require_word(channel.get("status") if "status" in channel else name.removeprefix("message."))
         event_at = (
-            parse_iso_or_none(channel.get("updatedOn"))
-            or parse_iso_or_none(payload.get("updatedOn"))
-            or parse_iso_or_none(envelope.get("timestamp"))
+            provider_time(channel.get("updatedOn"), received_at)
+            or provider_time(payload.get("updatedOn"), received_at)
+            or provider_time(envelope.get("timestamp"), received_at)
         )
         return self.observe(
             message_id,

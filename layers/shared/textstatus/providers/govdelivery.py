@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import Field
 
 from textstatus import config
-from textstatus.clock import parse_iso_or_none
+from textstatus.clock import provider_time
 from textstatus.config import EnvSettings, Secret
 from textstatus.errors import (
     CallbackAuthenticationError,
@@ -112,7 +112,7 @@ class GovdeliveryAdapter(ProviderAdapter):
         pending = counts.get("new", 0) + counts.get("sending", 0)
         all_final = bool(counts.get("total")) and pending == 0
         outcome = completed_outcome(counts) if self.canonical_word(word) == "completed" or all_final else None
-        finished = parse_iso_or_none(message.get("completed_at")) if outcome is not None else None
+        finished = provider_time(message.get("completed_at"), now) if outcome is not None else None
         return self.observe(
             message_id,
             word.strip(),
