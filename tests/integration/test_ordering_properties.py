@@ -1,6 +1,10 @@
 """Property: for any multiset of a message's events, delivered in any order with any duplicates,
 through the real store, the status is the greatest event, the history holds each distinct event
-once, and `version` counts only the events that were greater than everything before them."""
+once, `version` counts only the events that were greater than everything before them, and the
+history marks exactly those events as the ones that changed the status.
+
+A word we do not know never changes a tracked message; arriving first, it starts tracking the
+message as `accepted` (its first sign), which any word we know then replaces by the same rule."""
 
 from __future__ import annotations
 
@@ -54,30 +58,29 @@ def test_any_order_and_duplicates_end_in_the_greatest_event(
     distinct, arrivals = case
     tracker, store = runtime.tracker(), runtime.store()
     message_id = f"prop-{next(_messages)}"
-    greatest = ""
-    expected_version = 0
+    greatest: Observation | None = None
+    changes: set[str] = set()
     for word, second in arrivals:
         event = observation(message_id, word, second)
-        key = event.order_key
-        if key is not None and key > greatest:
-            greatest, expected_version = key, expected_version + 1
+        applied = event if event.status is not None else None if greatest is not None else event.as_first_sign()
+        if applied is not None and (greatest is None or (applied.order_key or "") > (greatest.order_key or "")):
+            greatest = applied
+            changes.add(event.event_id)
         tracker.ingest(event, Source.CALLBACK)
-    history = store.history("comapi", message_id)
+    history = store.history("comapi", message_id)[0]
     assert sorted((e["providerStatus"], e["providerEventAt"]) for e in history) == sorted(
         (word, observation(message_id, word, second).event_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         for word, second in distinct
     )
+    assert {e["eventId"] for e in history if e["changedStatus"]} == changes
     record = store.get("comapi", message_id)
-    known = [observation(message_id, w, s) for w, s in distinct if ComapiAdapter.outcome(w).status is not None]
-    if not known:
-        assert record is None
-        return
-    best = max(known, key=lambda e: e.order_key or "")
+    assert greatest is not None
     assert record is not None
-    assert (record["status"], record["providerStatus"], record["orderKey"]) == (
-        best.status,
-        best.provider_status,
-        best.order_key,
+    assert (record["status"], record.get("reason"), record["providerStatus"], record["orderKey"]) == (
+        greatest.status,
+        greatest.reason,
+        greatest.provider_status,
+        greatest.order_key,
     )
-    assert record["version"] == expected_version
-    assert record["final"] is best.status.final  # type: ignore[union-attr]
+    assert record["version"] == len(changes)
+    assert record["final"] is greatest.status.final  # type: ignore[union-attr]

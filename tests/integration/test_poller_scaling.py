@@ -125,7 +125,7 @@ def test_overlapping_runs_corrupt_nothing(rig: Rig, env: pytest.MonkeyPatch) -> 
         record = rig.record(message_id)
         assert (record["status"], record["version"]) == ("delivered", 2)
         assert "dueShard" not in record
-        events = rig.store.history("wunderkind", message_id)
+        events = rig.store.history("wunderkind", message_id)[0]
         assert sorted(e.get("providerStatus", "") for e in events) == ["", "DELIVERED"]
 
 

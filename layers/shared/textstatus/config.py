@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import cache
 from typing import Any, Self
 
@@ -104,6 +105,19 @@ class Settings(EnvSettings):
             raise ValueError("POLL_MAX_BACKOFF_SECONDS must be at least POLL_INITIAL_DELAY_SECONDS")
         return self
 
+    @model_validator(mode="after")
+    def _retention_covers_tracking(self) -> Self:
+        # A message still being tracked must not be deleted by TTL: everything is kept at
+        # least as long as the longest a message can be tracked (the deadline; a provider's
+        # own retention window, such as Wunderkind's 7 days, only shortens it).
+        if self.retention_days * 24 < self.tracking_deadline_hours:
+            raise ValueError("RETENTION_DAYS must cover TRACKING_DEADLINE_HOURS")
+        return self
+
+    @property
+    def tracking_window(self) -> timedelta:
+        return timedelta(hours=self.tracking_deadline_hours)
+
 
 @cache
 def load[SettingsT: EnvSettings](model: type[SettingsT]) -> SettingsT:
@@ -112,7 +126,16 @@ def load[SettingsT: EnvSettings](model: type[SettingsT]) -> SettingsT:
 
 
 def settings() -> Settings:
-    loaded: Settings = load(Settings)
+    """The service-wide settings. Refused settings are a deployment that cannot work: logged
+    at error level for the person on call, and every request answers 500 until they are fixed.
+    (A provider's own settings missing only leave that provider unconfigured.)"""
+    try:
+        loaded: Settings = load(Settings)
+    except ConfigurationError as exc:
+        from textstatus.observability import logger
+
+        logger.error("settings refused", extra={"detail": exc.message})
+        raise
     return loaded
 
 

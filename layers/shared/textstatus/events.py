@@ -71,6 +71,23 @@ class Observation:
         ]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
+    def as_first_sign(self) -> Observation:
+        """What a word we do not know still tells us: the provider has the message.
+
+        `accepted` (reason `unknown`, the provider's word kept), ranked below every real status,
+        so any word we know replaces it by the ordering rule.
+        """
+        return Observation(
+            provider=self.provider,
+            message_id=self.message_id,
+            status=Status.ACCEPTED,
+            reason=Reason.UNKNOWN,
+            provider_status=self.provider_status,
+            event_at=self.event_at,
+            provider_detail=self.provider_detail,
+            provider_event_id=self.event_id,
+        )
+
     @property
     def order_key(self) -> str | None:
         if self.status is None:

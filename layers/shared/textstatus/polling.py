@@ -24,13 +24,25 @@ MIN_SAFETY_MARGIN_MS = 5_000
 # remaining messages back off without a call, so a dead provider costs one run a few timeouts,
 # not its whole time budget.
 CONSECUTIVE_FAILURE_LIMIT = 5
-OUTCOMES = ("due", "polled", "changed", "unchanged", "failed", "throttled", "expired", "deferred", "skipped")
+OUTCOMES = (
+    "due",
+    "polled",
+    "changed",
+    "unchanged",
+    "failed",
+    "throttled",
+    "expired",
+    "deferred",
+    "skipped",
+    "errors",
+)
 
 
 @dataclass
 class PollSummary:
     """What one run did. `deferred`: not asked because its provider was failing; `skipped`:
-    left due because the run was out of time."""
+    left due because the run was out of time; `errors`: failed for a reason we did not
+    expect (a bug, a secret that could not be read), counted in `failed` too."""
 
     due: int = 0
     polled: int = 0
@@ -41,6 +53,7 @@ class PollSummary:
     expired: int = 0
     deferred: int = 0
     skipped: int = 0
+    errors: int = 0
     oldest_lag_seconds: float = 0.0
     failing_providers: list[str] = field(default_factory=list)
     by_provider: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
@@ -153,6 +166,15 @@ class Poller:
         except TextStatusError:
             logger.exception("could not poll message", extra=log)
             outcome = "failed"
+        except Exception:  # noqa: BLE001 - one message must never fail the run
+            # Anything else (a bug, a secret that could not be read) fails this message only:
+            # the run goes on, publishes its metrics and is not retried as a whole.
+            logger.exception("unexpected error while polling message", extra=log)
+            self._backoff_quietly(message, now, log)
+            outcome = "failed"
+            with self._lock:
+                summary.errors += 1
+                summary.by_provider[provider]["errors"] += 1
         with self._lock:
             summary.add(provider, outcome)
             if outcome == "failed":
@@ -194,6 +216,14 @@ class Poller:
             return "changed"
         self._backoff(message, now, deadline)
         return "unchanged"
+
+    def _backoff_quietly(self, message: DueMessage, now: datetime, log: dict[str, str]) -> None:
+        """Back a message off after an unexpected error, without needing its provider."""
+        try:
+            deadline = message.created_at + timedelta(hours=self._settings.tracking_deadline_hours)
+            self._backoff(message, now, deadline)
+        except Exception:  # noqa: BLE001 - one message must never fail the run
+            logger.exception("could not back off message", extra=log)
 
     def _backoff(self, message: DueMessage, now: datetime, deadline: datetime) -> None:
         attempt = message.poll_attempt + 1

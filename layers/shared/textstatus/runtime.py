@@ -34,7 +34,12 @@ def store() -> MessageStore:
             tcp_keepalive=True,
         ),
     )
-    return MessageStore(client, settings.table_name, timedelta(days=settings.retention_days))
+    return MessageStore(
+        client,
+        settings.table_name,
+        timedelta(days=settings.retention_days),
+        tracking_window=settings.tracking_window,
+    )
 
 
 @cache

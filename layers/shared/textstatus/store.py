@@ -42,8 +42,6 @@ DUE_INDEX = "due-index"
 REFERENCE_INDEX = "reference-index"
 # Changing this re-homes every non-final message; the poller reads all shards each run.
 POLL_SHARDS = 8
-BATCH_WRITE_LIMIT = 25
-BATCH_GET_LIMIT = 100
 TRANSACTION_LIMIT = 100
 
 Item = dict[str, Any]
@@ -162,14 +160,22 @@ class MessageStore:
         table_name: str,
         retention: timedelta,
         clock: Callable[[], datetime] = utcnow,
+        tracking_window: timedelta = timedelta(0),
     ) -> None:
         self._client = client
         self._table = table_name
         self._retention = retention
+        # A message's events are kept `retention` after it can last have become final: its
+        # tracking window (the deadline) after they were received, plus the retention. So no
+        # item of a message disappears before the message is final plus the retention.
+        self._history_retention = retention + tracking_window
         self._clock = clock
 
     def _expires_at(self, now: datetime) -> int:
         return epoch_seconds(now + self._retention)
+
+    def _history_expires_at(self, received_at: datetime) -> int:
+        return epoch_seconds(received_at + self._history_retention)
 
     def _live(self, item: Item | None) -> Item | None:
         if item is None or int(item.get("expiresAt", 0)) <= epoch_seconds(self._clock()):
@@ -184,19 +190,28 @@ class MessageStore:
         raw = response.get("Item")
         return self._live(_from_item(raw)) if raw else None
 
-    def history(self, provider: str, message_id: str) -> list[Item]:
-        """Every stored event of a message, in the order they were received."""
+    def history(self, provider: str, message_id: str) -> tuple[list[Item], Item | None]:
+        """Every stored event of a message in the order they were received, each with
+        `changedStatus`; and the current status item (None if the message is not tracked).
+
+        One query reads the whole partition (the status and its events). Whether an event
+        changed the status is what the conditional update recorded when it was applied (the
+        status item's `changedBy` set), never a replay.
+        """
         key = message_key(provider, message_id)
-        events = self._query(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        items = self._query(
+            KeyConditionExpression="pk = :pk",
             FilterExpression="expiresAt > :now",
-            ExpressionAttributeValues={
-                ":pk": key["pk"],
-                ":prefix": {"S": EVENT_PREFIX},
-                ":now": {"N": str(epoch_seconds(self._clock()))},
-            },
+            ExpressionAttributeValues={":pk": key["pk"], ":now": {"N": str(epoch_seconds(self._clock()))}},
         )
-        return sorted(events, key=lambda event: (event["receivedAt"], event["eventId"]))
+        status = next((item for item in items if item["sk"] == STATUS_SK), None)
+        changed_by = set(status.get("changedBy", ())) if status else set()
+        events = [
+            {**item, "changedStatus": item["eventId"] in changed_by}
+            for item in items
+            if str(item["sk"]).startswith(EVENT_PREFIX)
+        ]
+        return sorted(events, key=lambda event: (event["receivedAt"], event["eventId"])), status
 
     def by_reference(self, reference: str, limit: int) -> list[Item]:
         return self._query(
@@ -259,9 +274,9 @@ class MessageStore:
 
         Returns the event as stored (the first copy, when this one is a duplicate) and whether
         it was a duplicate. One write; a duplicate costs the same single failed put and
-        hands back the stored copy without a read.
+        hands back the stored copy without a read. An event once written is never rewritten.
         """
-        item = _event_item(event, self._expires_at(event.received_at))
+        item = _event_item(event, self._history_expires_at(event.received_at))
         try:
             with _storage_errors():
                 self._client.put_item(
@@ -278,12 +293,14 @@ class MessageStore:
         """Make `event` the current status if it is greater by the ordering rule.
 
         The rule is enforced by DynamoDB (`orderKey < :key`), so concurrent writers cannot
-        move a status backwards and a duplicate changes nothing. Returns the new record when
-        it changed, else None. `next_poll_at` schedules the next poll of a non-final message.
+        move a status backwards and a duplicate changes nothing. The same update adds the
+        event's id to the status item's `changedBy`, so the history says which events changed
+        the status from what DynamoDB actually did. Returns the new record when it changed,
+        else None. `next_poll_at` schedules the next poll of a non-final message.
         """
-        update = self._status_update(event, next_poll_at)
-        if update is None or event.observation.order_key is None:
+        if event.observation.status is None or event.observation.order_key is None:
             return None
+        update = self._status_update(event, next_poll_at)
         try:
             with _storage_errors():
                 response = self._client.update_item(
@@ -298,6 +315,26 @@ class MessageStore:
             return None
         return _from_item(response.get("Attributes", {}))
 
+    def track_unknown(self, event: ReceivedEvent, next_poll_at: datetime | None) -> Item | None:
+        """Start tracking a message first heard of through a word we do not know.
+
+        The provider has the message, so it is `accepted` (reason `unknown`, the provider's word
+        kept): found by lookups, polled until a word we know arrives, which replaces it by the
+        ordering rule. Nothing is written when the message is already tracked.
+        """
+        observation = event.observation
+        accepted = observation.as_first_sign()
+        update = self._status_update(ReceivedEvent(accepted, event.source, event.received_at), next_poll_at)
+        update.changed_by = observation.event_id
+        try:
+            with _storage_errors():
+                response = self._client.update_item(
+                    **update.params(self._table, condition="attribute_not_exists(pk)", return_values="ALL_NEW")
+                )
+        except _ConditionFailedError:
+            return None
+        return _from_item(response.get("Attributes", {}))
+
     def register(
         self,
         event: ReceivedEvent,
@@ -305,21 +342,16 @@ class MessageStore:
         metadata: Mapping[str, str] | None,
         next_poll_at: datetime | None,
     ) -> Registration:
-        """Start tracking a message, idempotently.
+        """Start tracking a message, idempotently: its registration event, then its status.
 
-        A new message is created with its first status from `event` in one write. A message
-        already tracked (by an earlier registration, or a callback that beat it) keeps its
-        status, and only gains the reference and metadata if it had none.
+        A new message is created with its first status from `event`. A message already tracked
+        (an earlier registration, or a callback that beat it) gains the reference and metadata
+        if it had none, and `event` is applied through the ordering rule like any other (so a
+        send response's `failed` replaces a callback's `sent`, and never the other way round).
         """
-        update = self._status_update(event, next_poll_at)
-        if update is None:
-            raise ValueError("a registration event needs a status")
+        stored, _ = self.record_event(event)
         now = self._clock()
-        update.set("registeredAt", iso(now))
-        if reference is not None:
-            update.set("reference", reference)
-        if metadata:
-            update.set("metadata", dict(metadata))
+        update = self._registration_update(stored, reference, metadata, next_poll_at, now)
         try:
             with _storage_errors():
                 response = self._client.update_item(
@@ -327,7 +359,12 @@ class MessageStore:
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
         except _ConditionFailedError as failed:
-            return Registration(self._adopt(failed.old, reference, metadata, now), created=False)
+            record = self._adopt(failed.old, reference, metadata, now)
+            if stored.observation.provider_status is not None:
+                # The provider's own first word (a send response's): news, applied by the rule.
+                # A registration by id alone says nothing the message does not know already.
+                record = self.apply(stored, next_poll_at) or record
+            return Registration(record, created=False)
         return Registration(_from_item(response.get("Attributes", {})), created=True)
 
     def register_many(
@@ -337,134 +374,116 @@ class MessageStore:
         metadata: Mapping[str, str] | None,
         next_poll_at: datetime | None,
     ) -> list[Registration]:
-        """Register a batch (a provider's batch send response) in batched writes, idempotently.
+        """Register a batch (a provider's batch send response), idempotently.
 
-        History events go in BatchWriteItem requests (they are keyed by content, so writing one
-        again is harmless). Status items are created in TransactWriteItems of up to 100, each
-        conditional on the message being new: a batch write cannot be conditional, and an
-        unconditional put could overwrite a status that a callback has just written. Messages
-        already tracked are adopted one by one, as in `register`.
+        New messages are created in transactions of up to 50: each message's registration event
+        and its status item together, each conditional on not existing, so a failure part-way
+        leaves no event without its status and no write ever replaces an event or a status.
+        A message with anything already stored (a repeated registration, a callback that came
+        first) goes through `register`, one by one.
         """
         now = self._clock()
-        self._batch_put([_event_item(event, self._expires_at(event.received_at)) for event in events])
-        pending: dict[str, tuple[ReceivedEvent, _Update]] = {}
-        for event in events:
-            update = self._status_update(event, next_poll_at)
-            if update is None:
-                raise ValueError("a registration event needs a status")
-            update.set("registeredAt", iso(now))
-            if reference is not None:
-                update.set("reference", reference)
-            if metadata:
-                update.set("metadata", dict(metadata))
-            pending[event.observation.message_id] = (event, update)
-        created: set[str] = set()
-        existing: dict[str, Item] = {}
+        created: dict[str, Item] = {}
+        pending = {event.observation.message_id: event for event in events}
+        existing: list[str] = []
+        per_transaction = TRANSACTION_LIMIT // 2
         for attempt in range(5):
             if not pending:
                 break
             ids = list(pending)
-            for start in range(0, len(ids), TRANSACTION_LIMIT):
-                chunk = ids[start : start + TRANSACTION_LIMIT]
-                outcome = self._create_all(self._table, [pending[i][1] for i in chunk])
-                for message_id, (status, old) in zip(chunk, outcome, strict=True):
-                    if status == "created":
-                        created.add(message_id)
-                        del pending[message_id]
-                    elif status == "exists":
-                        existing[message_id] = old
+            for start in range(0, len(ids), per_transaction):
+                chunk = ids[start : start + per_transaction]
+                outcomes = self._create_all([pending[i] for i in chunk], reference, metadata, next_poll_at, now)
+                for message_id, outcome in zip(chunk, outcomes, strict=True):
+                    if isinstance(outcome, dict):
+                        created[message_id] = outcome
+                    elif outcome == "exists":
+                        existing.append(message_id)
+                    if outcome is not None:
                         del pending[message_id]
             if pending:
                 time.sleep(0.05 * 2**attempt)
         if pending:
             raise StorageUnavailableError("DynamoDB kept refusing the registration batch")
-        records = {
-            item["messageId"]: item
-            for item in self._batch_get(
-                [
-                    message_key(e.observation.provider, e.observation.message_id)
-                    for e in events
-                    if e.observation.message_id in created
-                ]
+        adopted = {
+            message_id: self.register(
+                next(e for e in events if e.observation.message_id == message_id), reference, metadata, next_poll_at
             )
+            for message_id in existing
         }
-        registrations = []
-        for event in events:
-            message_id = event.observation.message_id
-            if message_id in existing:
-                registrations.append(
-                    Registration(self._adopt(existing[message_id], reference, metadata, now), created=False)
-                )
-            else:
-                registrations.append(Registration(records[message_id], created=True))
-        return registrations
+        return [
+            adopted.get(event.observation.message_id)
+            or Registration(created[event.observation.message_id], created=True)
+            for event in events
+        ]
 
-    def _create_all(self, table: str, updates: list[_Update]) -> list[tuple[str, Item]]:
-        """One transaction creating every item that does not exist yet.
+    def _create_all(
+        self,
+        events: list[ReceivedEvent],
+        reference: str | None,
+        metadata: Mapping[str, str] | None,
+        next_poll_at: datetime | None,
+        now: datetime,
+    ) -> list[Item | str | None]:
+        """One transaction writing each message's event and status item, none of which exists.
 
-        Returns, per update, ("created", {}), ("exists", the old item) or ("retry", {}).
+        Returns, per message, the created record (what was written: no read back), "exists"
+        when its event or status was already stored, or None to try again (the transaction
+        was canceled for another message, or a conflict).
         """
         items: list[Any] = []
-        for update in updates:
-            params = update.params(table, condition="attribute_not_exists(pk)")
+        records: list[Item] = []
+        for event in events:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _event_item(event, self._history_expires_at(event.received_at)),
+                        "ConditionExpression": "attribute_not_exists(sk)",
+                    }
+                }
+            )
+            update = self._registration_update(event, reference, metadata, next_poll_at, now)
+            params = update.params(self._table, condition="attribute_not_exists(pk)")
             params.pop("ReturnValues")
-            items.append({"Update": {**params, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}})
+            items.append({"Update": params})
+            records.append(update.created_record())
         try:
             with _storage_errors():
                 self._client.transact_write_items(TransactItems=items)
         except _TransactionCanceledError as canceled:
-            results: list[tuple[str, Item]] = []
-            for reason in canceled.reasons:
-                if reason.get("Code") == "ConditionalCheckFailed":
-                    results.append(("exists", _from_item(reason.get("Item", {}))))
-                else:
-                    results.append(("retry", {}))
-            return results
-        return [("created", {}) for _ in updates]
+            reasons = [reason.get("Code") for reason in canceled.reasons]
+            return [
+                "exists" if "ConditionalCheckFailed" in reasons[2 * index : 2 * index + 2] else None
+                for index in range(len(events))
+            ]
+        return list(records)
 
-    def _batch_put(self, items: list[dict[str, AttributeValueTypeDef]]) -> None:
-        """BatchWriteItem in requests of 25, retrying unprocessed items with backoff."""
-        for start in range(0, len(items), BATCH_WRITE_LIMIT):
-            requests: list[Any] = [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE_LIMIT]]
-            for attempt in range(8):
-                with _storage_errors():
-                    response = self._client.batch_write_item(RequestItems={self._table: requests})
-                requests = list(response.get("UnprocessedItems", {}).get(self._table, []))
-                if not requests:
-                    break
-                time.sleep(min(1.0, 0.05 * 2**attempt))
-            else:
-                raise StorageUnavailableError("DynamoDB kept items of a batch unprocessed")
+    def _registration_update(
+        self,
+        event: ReceivedEvent,
+        reference: str | None,
+        metadata: Mapping[str, str] | None,
+        next_poll_at: datetime | None,
+        now: datetime,
+    ) -> _Update:
+        if event.observation.status is None:
+            raise ValueError("a registration event needs a status")
+        update = self._status_update(event, next_poll_at)
+        update.set("registeredAt", iso(now))
+        if reference is not None:
+            update.set("reference", reference)
+        if metadata:
+            update.set("metadata", dict(metadata))
+        return update
 
-    def _batch_get(self, keys: list[dict[str, AttributeValueTypeDef]]) -> list[Item]:
-        found: list[Item] = []
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            request: dict[str, Any] = {
-                self._table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}
-            }
-            for attempt in range(8):
-                with _storage_errors():
-                    response = self._client.batch_get_item(RequestItems=request)
-                found += [_from_item(raw) for raw in response.get("Responses", {}).get(self._table, [])]
-                request = dict(response.get("UnprocessedKeys") or {})
-                if not request:
-                    break
-                time.sleep(min(1.0, 0.05 * 2**attempt))
-            else:
-                raise StorageUnavailableError("DynamoDB kept keys of a batch unprocessed")
-        return found
-
-    def _status_update(self, event: ReceivedEvent, next_poll_at: datetime | None) -> _Update | None:
+    def _status_update(self, event: ReceivedEvent, next_poll_at: datetime | None) -> _Update:
         observation = event.observation
         if observation.status is None or observation.order_key is None:
-            return None
+            raise ValueError("only an event with a status changes a status")
         now = self._clock()
-        update = _Update(message_key(observation.provider, observation.message_id))
-        update.sets += [
-            "createdAt = if_not_exists(createdAt, :now)",
-            "version = if_not_exists(version, :zero) + :one",
-        ]
-        update.values.update({":now": _to_attr(iso(now)), ":zero": _to_attr(0), ":one": _to_attr(1)})
+        update = _Update(message_key(observation.provider, observation.message_id), now)
+        update.changed_by = observation.event_id
         fields: dict[str, Any] = {
             "provider": observation.provider,
             "messageId": observation.message_id,
@@ -507,7 +526,7 @@ class MessageStore:
             additions["metadata"] = dict(metadata)
         if not additions:
             return existing
-        update = _Update({"pk": _to_attr(existing["pk"]), "sk": _to_attr(existing["sk"])})
+        update = _Update({"pk": _to_attr(existing["pk"]), "sk": _to_attr(existing["sk"])}, now)
         for name, value in additions.items():
             update.sets.append(f"#{name} = if_not_exists(#{name}, :{name})")
             update.names[f"#{name}"] = name
@@ -516,21 +535,44 @@ class MessageStore:
             response = self._client.update_item(**update.params(self._table, return_values="ALL_NEW"))
         return _from_item(response.get("Attributes", {}))
 
+    def touch_polled(self, provider: str, message_id: str, polled_at: datetime) -> Item | None:
+        """Record that the provider was asked (a lookup that changed nothing); the record, or
+        None when the message is not tracked."""
+        try:
+            with _storage_errors():
+                response = self._client.update_item(
+                    TableName=self._table,
+                    Key=message_key(provider, message_id),
+                    UpdateExpression="SET lastPolledAt = :polled",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":polled": _to_attr(iso(polled_at))},
+                    ReturnValues="ALL_NEW",
+                )
+        except _ConditionFailedError:
+            return None
+        return self._live(_from_item(response.get("Attributes", {})))
+
     def reschedule(
         self, provider: str, message_id: str, next_poll_at: datetime, attempt: int, polled_at: datetime
     ) -> bool:
-        """Set the next poll of a message that is still non-final; False if it became final meanwhile."""
+        """Set the next poll of a message that is still non-final; False if it became final meanwhile.
+
+        Its expiry moves with it: a message still being tracked is never deleted by TTL.
+        """
         try:
             with _storage_errors():
                 self._client.update_item(
                     TableName=self._table,
                     Key=message_key(provider, message_id),
-                    UpdateExpression="SET nextPollAt = :next, pollAttempt = :attempt, lastPolledAt = :polled",
+                    UpdateExpression=(
+                        "SET nextPollAt = :next, pollAttempt = :attempt, lastPolledAt = :polled, expiresAt = :expires"
+                    ),
                     ConditionExpression="attribute_exists(dueShard)",
                     ExpressionAttributeValues={
                         ":next": _to_attr(iso(next_poll_at)),
                         ":attempt": _to_attr(attempt),
                         ":polled": _to_attr(iso(polled_at)),
+                        ":expires": _to_attr(self._expires_at(max(polled_at, self._clock()))),
                     },
                 )
         except _ConditionFailedError:
@@ -539,23 +581,36 @@ class MessageStore:
 
 
 class _Update:
-    """An UpdateItem under construction: SET for values, REMOVE for None."""
+    """An UpdateItem under construction: SET for values, REMOVE for None, and the event that
+    made it added to the status item's `changedBy` set."""
 
-    def __init__(self, key: dict[str, AttributeValueTypeDef]) -> None:
+    def __init__(self, key: dict[str, AttributeValueTypeDef], now: datetime) -> None:
         self.key = key
+        self.now = now
         self.sets: list[str] = []
         self.removes: list[str] = []
         self.names: dict[str, str] = {}
         self.values: dict[str, AttributeValueTypeDef] = {}
+        self.fields: dict[str, Any] = {}
+        self.changed_by: str | None = None
 
     def set(self, name: str, value: Any) -> None:
         index = len(self.names)
         self.names[f"#f{index}"] = name
+        self.fields[name] = value
         if value is None:
             self.removes.append(f"#f{index}")
         else:
             self.values[f":f{index}"] = _to_attr(value)
             self.sets.append(f"#f{index} = :f{index}")
+
+    def created_record(self) -> Item:
+        """The item this update writes when it creates the status item (nothing was there)."""
+        record = {name: value for name, value in self.fields.items() if value is not None}
+        record.update(createdAt=iso(self.now), version=1)
+        if self.changed_by is not None:
+            record["changedBy"] = {self.changed_by}
+        return record
 
     def params(
         self,
@@ -565,15 +620,24 @@ class _Update:
         condition_values: Mapping[str, AttributeValueTypeDef] | None = None,
         return_values: str = "NONE",
     ) -> dict[str, Any]:
-        expression = "SET " + ", ".join(self.sets)
+        sets = list(self.sets)
+        values = dict(self.values)
+        if self.changed_by is not None:
+            # A status change: its creation time, its version, and the event that made it.
+            sets += ["createdAt = if_not_exists(createdAt, :now)", "version = if_not_exists(version, :zero) + :one"]
+            values.update({":now": _to_attr(iso(self.now)), ":zero": _to_attr(0), ":one": _to_attr(1)})
+        expression = "SET " + ", ".join(sets)
         if self.removes:
             expression += " REMOVE " + ", ".join(self.removes)
+        if self.changed_by is not None:
+            expression += " ADD changedBy :changedBy"
+            values[":changedBy"] = {"SS": [self.changed_by]}
         params: dict[str, Any] = {
             "TableName": table,
             "Key": self.key,
             "UpdateExpression": expression,
             "ExpressionAttributeNames": self.names,
-            "ExpressionAttributeValues": {**self.values, **(condition_values or {})},
+            "ExpressionAttributeValues": {**values, **(condition_values or {})},
             "ReturnValues": return_values,
         }
         if condition:

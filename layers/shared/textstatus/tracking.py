@@ -8,13 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from textstatus.clock import iso, parse_iso, utcnow
+from textstatus.clock import iso, utcnow
 from textstatus.config import Settings
-from textstatus.errors import CallbacksNotSupportedError, InvalidRequestError, MessageNotFoundError
+from textstatus.errors import (
+    CallbacksNotSupportedError,
+    InvalidRequestError,
+    MessageNotFoundError,
+    ProviderError,
+    UnknownProviderError,
+)
 from textstatus.events import Observation, ReceivedEvent, Source
 from textstatus.observability import count, logger, publish
 from textstatus.providers.base import CallbackRequest, ProviderAdapter
-from textstatus.status import Reason, Status, order_key
+from textstatus.providers.registry import PROVIDER_NAMES
+from textstatus.status import Reason, Status
 from textstatus.store import Item, MessageStore, Registration
 
 # Stop polling a provider that forgets statuses this long before it does.
@@ -95,7 +102,10 @@ class Tracker:
                 },
             )
             count("UnknownProviderStatus")
-        record = self._store.apply(stored, self.next_poll_at(now, 0))
+            # Never lost from sight: a message first heard of this way is tracked (`accepted`).
+            record = self._store.track_unknown(stored, self.next_poll_at(now, 0))
+        else:
+            record = self._store.apply(stored, self.next_poll_at(now, 0))
         if record is not None:
             publish({"provider": kept.provider, "status": record["status"]}, {"StatusTransitions": 1})
             logger.info(
@@ -123,31 +133,62 @@ class Tracker:
         accepted = duplicates = 0
         ignored = parsed.ignored
         for observation in parsed.observations:
-            confirmed = adapter.confirm(observation, now)
-            if confirmed is None:
-                ignored += 1
-            elif self.ingest(confirmed, Source.CALLBACK, now).duplicate:
+            if adapter.confirms_reports:
+                duplicate, confirmed = self._confirm(adapter, observation, Source.CALLBACK, now)
+                if confirmed is None:
+                    ignored += 1
+                    continue
+                self.ingest(confirmed, Source.CALLBACK, now)
+            else:
+                duplicate = self.ingest(observation, Source.CALLBACK, now).duplicate
+            if duplicate:
                 duplicates += 1
             else:
                 accepted += 1
         return CallbackResult(accepted=accepted, duplicates=duplicates, ignored=ignored)
 
+    def _confirm(
+        self, adapter: ProviderAdapter, claim: Observation, source: Source, now: datetime
+    ) -> tuple[bool, Observation | None]:
+        """Fetch what the provider itself says about a report it must confirm, then keep the
+        report in the history only (nothing at all when the provider does not know the message).
+
+        Returns whether the claim was a duplicate, and the confirmed observation (None when the
+        provider does not know the message). The claim never changes the status item; only the
+        provider's own answer is applied.
+        """
+        confirmed = adapter.confirm(claim, now)
+        if confirmed is None:
+            return False, None
+        _, duplicate = self._store.record_event(ReceivedEvent(claim, source, now))
+        return duplicate, confirmed
+
     # Client API --------------------------------------------------------------------------
 
     def status(self, provider: str, message_id: str, refresh: bool = False) -> Item:
-        """The current status; asks the provider when the message is unknown here, or on refresh."""
-        adapter = self.adapter(provider)
+        """The current status; asks the provider when the message is unknown here, or on refresh.
+
+        A stored status is read without the provider's settings: the records of a provider
+        this deployment no longer uses stay readable.
+        """
+        require_known(provider)
         if not refresh:
             record = self._store.get(provider, message_id)
             if record is not None:
                 count("LookupsFromTable")
                 return record
+        adapter = self.adapter(provider)
         count("LookupsFromProvider")
-        observation = adapter.fetch_status(message_id, self._clock())
+        now = self._clock()
+        observation = adapter.fetch_status(message_id, now)
         if observation is not None:
-            ingested = self.ingest(observation, Source.LOOKUP)
+            ingested = self.ingest(observation, Source.LOOKUP, now)
             if ingested.record is not None:
                 return ingested.record
+            # Asked, and nothing changed: say when we last asked.
+            touched = self._store.touch_polled(provider, message_id, now)
+            if touched is not None:
+                return touched
         record = self._store.get(provider, message_id)
         if record is None:
             raise MessageNotFoundError(f"no {provider} message with this id is tracked here or known to the provider")
@@ -166,7 +207,7 @@ class Tracker:
         now = self._clock()
         known = first is not None and first.status is not None
         observation = first if first is not None and known else self._registered(provider, message_id, now)
-        event, _ = self._store.record_event(ReceivedEvent(observation, Source.REGISTRATION, now))
+        event = ReceivedEvent(observation, Source.REGISTRATION, now)
         registration = self._store.register(event, reference, metadata, self.next_poll_at(now, 0))
         if first is not None and not known:
             # The send response's own word is one we do not know: kept in the history all the same.
@@ -184,9 +225,13 @@ class Tracker:
     ) -> list[Registration]:
         """Start tracking every message named in a provider's own send response."""
         now = self._clock()
-        sent = self.adapter(provider).messages_in_send_response(payload, now)
+        adapter = self.adapter(provider)
+        sent = adapter.messages_in_send_response(payload, now)
         if len(sent) == 1:
-            return [self.register(provider, sent[0].message_id, reference, metadata, first=sent[0].first)]
+            first = sent[0].first
+            if first is not None and sent[0].needs_confirmation:
+                first = self._confirmed_first(adapter, first, now)
+            return [self.register(provider, sent[0].message_id, reference, metadata, first=first)]
         unique = {m.message_id: m for m in sent}
         # Batch send responses (Comapi's 202) name messages without a status.
         events = [
@@ -196,6 +241,19 @@ class Tracker:
         registrations = self._store.register_many(events, reference, metadata, self.next_poll_at(now, 0))
         count("MessagesRegistered", sum(r.created for r in registrations))
         return registrations
+
+    def _confirmed_first(self, adapter: ProviderAdapter, claim: Observation, now: datetime) -> Observation | None:
+        """A send response's word that only the provider can confirm: the claim is kept in the
+        history, the provider's own answer is the first word. If the provider cannot be asked
+        now, the message is registered by id alone and the poller asks later."""
+        try:
+            return self._confirm(adapter, claim, Source.REGISTRATION, now)[1]
+        except ProviderError as exc:
+            logger.warning(
+                "could not confirm a send response with the provider: registered by id",
+                extra={"provider": adapter.name, "message_id": claim.message_id, "error": exc.code},
+            )
+            return None
 
     @staticmethod
     def _registered(provider: str, message_id: str, now: datetime) -> Observation:
@@ -210,23 +268,12 @@ class Tracker:
         )
 
     def history(self, provider: str, message_id: str) -> list[Item]:
-        """Every event, newest first, each marked with whether it changed the current status.
-
-        Whether an event changed the status is derived by replaying the ordering rule in the
-        order the events were received, so it is always consistent with the rule.
-        """
-        self.adapter(provider)
-        events = self._store.history(provider, message_id)
-        if not events:
-            if self._store.get(provider, message_id) is None:
-                raise MessageNotFoundError(f"no {provider} message with this id is tracked here")
-            return []
-        greatest = ""
-        for event in events:
-            key = _event_order_key(event)
-            event["changedStatus"] = key is not None and key > greatest
-            if key is not None and key > greatest:
-                greatest = key
+        """Every event, newest first, each marked with whether it changed the current status
+        (as recorded by the conditional update that applied it). Needs no provider settings."""
+        require_known(provider)
+        events, status = self._store.history(provider, message_id)
+        if not events and status is None:
+            raise MessageNotFoundError(f"no {provider} message with this id is tracked here")
         return list(reversed(events))
 
     def by_reference(self, reference: str, limit: int = 100) -> list[Item]:
@@ -246,8 +293,7 @@ class Tracker:
         return self.ingest(observation, Source.DEADLINE)
 
 
-def _event_order_key(event: Item) -> str | None:
-    if not event.get("status"):
-        return None
-    tiebreak = f"{event.get('providerStatus') or ''}#{event['eventId']}"
-    return order_key(Status(event["status"]), parse_iso(event["providerEventAt"]), tiebreak)
+def require_known(provider: str) -> None:
+    """Refuse a provider this service does not know, without needing its settings."""
+    if provider not in PROVIDER_NAMES:
+        raise UnknownProviderError(f"unknown provider; expected one of: {', '.join(PROVIDER_NAMES)}")

@@ -70,6 +70,15 @@ class SentMessage:
 
     message_id: str
     first: Observation | None = None
+    needs_confirmation: bool = False
+
+
+@dataclass(frozen=True)
+class SentMessages:
+    """The messages of a send response, and why any of its elements were not usable."""
+
+    messages: list[SentMessage]
+    ignored: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,8 @@ class ProviderAdapter(ABC):
     retention: ClassVar[timedelta | None] = None
     # HTTP methods the provider's callbacks use; empty for a provider without callbacks.
     callback_methods: ClassVar[frozenset[str]] = frozenset({"POST"})
+    # True when a report (callback, send response) is only a claim until `confirm` fetches it.
+    confirms_reports: ClassVar[bool] = False
 
     @property
     def not_found_grace(self) -> timedelta | None:

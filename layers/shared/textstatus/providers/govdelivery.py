@@ -72,6 +72,7 @@ def completed_outcome(counts: Mapping[str, int]) -> Outcome:
 
 class GovdeliveryAdapter(ProviderAdapter):
     name = "govdelivery"
+    confirms_reports = True
     statuses: ClassVar[Mapping[str, Outcome]] = {
         "new": Outcome(Status.ACCEPTED),
         "queued": Outcome(Status.ACCEPTED),
