@@ -83,13 +83,11 @@ def test_custom_header_names_are_honoured_and_the_defaults_then_refused() -> Non
         custom.authenticate_callback(request(GOOD))
 
 
-def test_unconfigured_callback_credentials_refuse_rather_than_accept_anything() -> None:
-    unconfigured = WunderkindAdapter(
-        WunderkindSettings.from_env({"WUNDERKIND_CLIENT_ID": "a", "WUNDERKIND_CLIENT_SECRET": "b"}),
-        HttpSettings(1, 1, 1),
-    )
-    with pytest.raises(ConfigurationError):
-        unconfigured.authenticate_callback(request(GOOD))
+def test_unconfigured_callback_credentials_leave_the_provider_unconfigured() -> None:
+    # Refused when the settings are read (the provider then answers 404 ProviderNotConfigured),
+    # never a callback accepted without credentials to compare with.
+    with pytest.raises(ConfigurationError, match="WUNDERKIND_CALLBACK_ID, WUNDERKIND_CALLBACK_SECRET"):
+        WunderkindSettings.from_env({"WUNDERKIND_CLIENT_ID": "a", "WUNDERKIND_CLIENT_SECRET": "b"})
 
 
 def test_the_documented_payload_becomes_one_observation_without_personal_data() -> None:
@@ -124,7 +122,12 @@ def test_a_malformed_payload_is_refused(body: bytes) -> None:
 
 def test_the_secret_never_appears_in_the_settings_repr() -> None:
     settings = WunderkindSettings.from_env(
-        {"WUNDERKIND_CLIENT_ID": "a", "WUNDERKIND_CLIENT_SECRET": "b", "WUNDERKIND_CALLBACK_SECRET": CALLBACK_SECRET}
+        {
+            "WUNDERKIND_CLIENT_ID": "a",
+            "WUNDERKIND_CLIENT_SECRET": "b",
+            "WUNDERKIND_CALLBACK_ID": "c",
+            "WUNDERKIND_CALLBACK_SECRET": CALLBACK_SECRET,
+        }
     )
     assert CALLBACK_SECRET not in repr(settings)
     assert CALLBACK_SECRET not in str(settings.model_dump())

@@ -76,6 +76,17 @@ class EnvSettings(BaseModel):
                 )
         return data
 
+    @model_validator(mode="after")
+    def _secrets_configured(self) -> Self:
+        # A provider whose credentials are not configured is not configured: said at start
+        # (the provider answers 404 ProviderNotConfigured), not at its first call.
+        missing = [
+            secret.env_name for secret in self.__dict__.values() if isinstance(secret, Secret) and not secret.configured
+        ]
+        if missing:
+            raise ValueError(f"not configured: {', '.join(sorted(missing))}")
+        return self
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
         try:
