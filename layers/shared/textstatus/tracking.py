@@ -184,7 +184,7 @@ class Tracker:
     ) -> list[Registration]:
         """Start tracking every message named in a provider's own send response."""
         now = self._clock()
-        sent = self.adapter(provider).messages_in_send_response(payload, now)
+        sent = self.adapter(provider).messages_in_send_response(payload, now).messages
         if len(sent) == 1:
             return [self.register(provider, sent[0].message_id, reference, metadata, first=sent[0].first)]
         unique = {m.message_id: m for m in sent}
