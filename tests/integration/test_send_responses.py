@@ -29,7 +29,7 @@ COMAPI_202 = [
     {"index": 0, "messageId": "58bde0da-b380-4cb2-8dd1-ca74fc7a0cda"},
     {"index": 1, "messageId": "0aee96a8-09c9-4192-bf6d-c5f20a323956"},
 ]
-GOVDELIVERY_201 = {
+GOVDELIVERY_201: dict[str, Any] = {
     "body": "Today is Sunny and 70F",
     "created_at": "2014-10-07T17:27:12Z",
     "status": "new",
@@ -156,3 +156,50 @@ def test_a_send_response_without_message_ids_is_400_and_stores_nothing(
     assert code == 400
     assert answer["error"]["target"] == "sendResponse"
     assert table_items() == []
+
+
+@pytest.mark.parametrize("word", ["delivered", "read", "expired"])
+def test_a_comapi_send_response_claiming_a_word_no_send_call_returns_registers_only_the_id(
+    status_api: Any, word: str
+) -> None:
+    code, answer = register(status_api, "comapi", {**COMAPI_201, "status": word})
+    assert code == 201
+    (message,) = answer["messages"]
+    assert (message["status"], message["providerStatus"], message["final"]) == ("accepted", None, False)
+
+
+def test_a_comapi_batch_with_a_bad_element_registers_the_others(status_api: Any) -> None:
+    batch = [COMAPI_202[0], {"index": 1, "messageId": "../../etc/passwd"}, {"index": 2}, COMAPI_202[1]]
+    code, answer = register(status_api, "comapi", batch, reference="batch-3")
+    assert code == 201
+    assert [m["messageId"] for m in answer["messages"]] == [item["messageId"] for item in COMAPI_202]
+
+
+@pytest.mark.parametrize("raw", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_comapi_send_response_with_unusable_times_registers_with_the_received_time(status_api: Any, raw: str) -> None:
+    from textstatus.clock import iso, utcnow
+
+    before = iso(utcnow())
+    code, answer = register(status_api, "comapi", {**COMAPI_201, "_updatedOn": raw, "sentOn": raw})
+    assert code == 201
+    (message,) = answer["messages"]
+    assert message["providerStatus"] == "processing"
+    assert before <= message["providerEventAt"] <= message["createdAt"]
+    assert f"_updatedOn '{raw}' not usable" in message["providerDetail"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs tracking to confirm a SentMessage with needs_confirmation (adapter.confirm) before applying it",
+)
+def test_a_govdelivery_send_response_claiming_completed_is_not_delivered_until_tms_says_so(status_api: Any) -> None:
+    claim = {
+        **GOVDELIVERY_201,
+        "status": "completed",
+        "completed_at": "2014-10-07T17:27:15Z",
+        "recipient_counts": {**GOVDELIVERY_201["recipient_counts"], "new": 0, "sent": 2},
+    }
+    code, answer = register(status_api, "govdelivery", claim)
+    assert code in (201, 503)  # TMS (a closed port here) cannot confirm the claim
+    if code == 201:
+        assert answer["messages"][0]["status"] != "delivered"
