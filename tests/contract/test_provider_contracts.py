@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,7 +28,9 @@ from textstatus.providers.govdelivery import GovdeliveryAdapter, GovdeliverySett
 from textstatus.providers.usajobs import UsajobsAdapter, UsajobsSettings
 from textstatus.status import Reason, Status
 
-NOW = datetime(2026, 11, 22, 10, 0, 3, tzinfo=UTC)
+# The simulators stamp their times with the real clock; provider times more than a day after
+# `now` are not usable, so `now` here is the real one too.
+NOW = datetime.now(UTC)
 HTTP = HttpSettings(connect_timeout=1, read_timeout=2, pool_size=4)
 
 
@@ -131,7 +134,7 @@ def test_comapi_reports_every_outcome_with_its_update_time(
 ) -> None:
     adapter = comapi(comapi_sim)
     sent = comapi_send(comapi_sim, phone)
-    first = adapter.messages_in_send_response(sent, NOW)[0].first
+    first = adapter.messages_in_send_response(sent, NOW).messages[0].first
     assert first is not None
     assert first.status in (Status.ACCEPTED, Status.FAILED)
     settle(0.25)
@@ -158,7 +161,7 @@ def test_comapi_batch_send_response_names_every_message(comapi_sim: ComapiSimula
         timeout=5,
     )
     assert response.status_code == 202
-    sent = comapi(comapi_sim).messages_in_send_response(response.json(), NOW)
+    sent = comapi(comapi_sim).messages_in_send_response(response.json(), NOW).messages
     assert [m.message_id for m in sent] == [item["messageId"] for item in response.json()]
     assert all(m.first is None for m in sent)
 
@@ -202,7 +205,7 @@ def test_govdelivery_reports_the_outcome_of_its_recipients(
 ) -> None:
     adapter = govdelivery(govdelivery_sim)
     sent = tms_send(govdelivery_sim, *phones)
-    (registered,) = adapter.messages_in_send_response(sent, NOW)
+    (registered,) = adapter.messages_in_send_response(sent, NOW).messages
     assert registered.first is not None
     assert registered.first.status is Status.ACCEPTED
     settle(0.25)
@@ -252,3 +255,81 @@ def test_every_adapter_turns_provider_faults_into_defined_errors(
     sim.set_fault(fault)
     with pytest.raises(error):
         adapter.fetch_status("165532", NOW)
+
+
+# error pages: the status code first ---------------------------------------------------------
+
+HTML_PAGE = b"<!DOCTYPE html><html><body><h1>404 Not Found</h1></body></html>"
+
+
+@pytest.mark.parametrize(
+    "body", [HTML_PAGE, b"", b"Not Found", b'{"error": "gone"}'], ids=["html", "empty", "text", "json"]
+)
+def test_usajobs_a_404_of_any_body_is_not_found(usajobs_sim: UsajobsSimulator, body: bytes) -> None:
+    usajobs_sim.set_fault(Fault(status=404, body=body))
+    assert usajobs(usajobs_sim).fetch_status("0b5e1d8c-0000-4000-8000-000000000000", NOW) is None
+
+
+def test_usajobs_a_400_naming_text_message_not_found_is_not_found(usajobs_sim: UsajobsSimulator) -> None:
+    usajobs_sim.set_fault(
+        Fault(
+            status=400,
+            body=b'{"error": {"code": "BadRequest", "message": "Not found", "target": "responseID",'
+            b' "details": [{"code": "TextMessageNotFound", "message": "Not found", "target": "responseID"}]}}',
+        )
+    )
+    assert usajobs(usajobs_sim).fetch_status("0b5e1d8c-0000-4000-8000-000000000000", NOW) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html><body>Bad Request</body></html>", b'{"error": {"code": "BadRequest"}}', b"[" * 100_000],
+    ids=["html", "other-code", "nested"],
+)
+def test_usajobs_any_other_400_is_a_rejected_request(usajobs_sim: UsajobsSimulator, body: bytes) -> None:
+    usajobs_sim.set_fault(Fault(status=400, body=body))
+    with pytest.raises(ProviderRejectedRequestError):
+        usajobs(usajobs_sim).fetch_status("0b5e1d8c-0000-4000-8000-000000000000", NOW)
+
+
+def test_an_error_page_that_is_not_json_is_judged_by_its_status_code(faulty: tuple[Any, ProviderAdapter]) -> None:
+    sim, adapter = faulty
+    sim.set_fault(Fault(status=409, body=b"<html>Conflict</html>"))
+    with pytest.raises(ProviderBadResponseError, match="HTTP 409"):
+        adapter.fetch_status("165532", NOW)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"deliveryStatus": "Delivered", "successfulSegments": ' + b"9" * 5000 + b"}", b"[" * 100_000 + b"]" * 100_000],
+    ids=["integer-5000-digits", "nested-100000"],
+)
+def test_every_adapter_turns_json_it_cannot_hold_into_a_bad_response(
+    faulty: tuple[Any, ProviderAdapter], body: bytes
+) -> None:
+    sim, adapter = faulty
+    sim.set_fault(Fault(status=200, body=body))
+    with pytest.raises(ProviderBadResponseError):
+        adapter.fetch_status("165532", NOW)
+
+
+def test_usajobs_a_5000_digit_code_is_kept_as_text_with_an_unknown_reason(usajobs_sim: UsajobsSimulator) -> None:
+    detail = "4" * 5000 + ": Carrier said something"
+    usajobs_sim.set_fault(
+        Fault(
+            status=200,
+            body=json.dumps(
+                {
+                    "responseId": "r",
+                    "deliveryStatus": "Failed",
+                    "deliveryStatusDetails": detail,
+                    "successfulSegments": -1,
+                    "failedSegments": float("inf"),
+                }
+            ).encode(),
+        )
+    )
+    observation = usajobs(usajobs_sim).fetch_status("0b5e1d8c-0000-4000-8000-000000000000", NOW)
+    assert observation is not None
+    assert (observation.status, observation.reason, observation.segments) == (Status.UNDELIVERED, Reason.UNKNOWN, None)
+    assert observation.provider_detail == detail[:500]

@@ -22,6 +22,8 @@ from textstatus.status import Reason, Status
 
 CLIENT_ID = "s19bvx18vly70bk5s19bvx18vly70bk5"
 CLIENT_SECRET = "c2a4b82f10f8a137b1b056c6f3f3909ddc062a6fb6b4826cc2a4b82f10f8a137"
+# Every secret of a provider must be configured for it to be configured at all.
+CALLBACK_CREDENTIALS = {"WUNDERKIND_CALLBACK_ID": "cb-id", "WUNDERKIND_CALLBACK_SECRET": "cb-secret"}
 NOW = datetime(2026, 11, 22, 10, 0, 3, tzinfo=UTC)
 
 
@@ -35,6 +37,7 @@ def sim() -> Iterator[WunderkindSimulator]:
 def adapter_for(sim: WunderkindSimulator, secret: str = CLIENT_SECRET, read_timeout: float = 2) -> WunderkindAdapter:
     settings = WunderkindSettings.from_env(
         {"WUNDERKIND_BASE_URL": sim.url, "WUNDERKIND_CLIENT_ID": CLIENT_ID, "WUNDERKIND_CLIENT_SECRET": secret}
+        | CALLBACK_CREDENTIALS
     )
     return WunderkindAdapter(settings, HttpSettings(connect_timeout=1, read_timeout=read_timeout, pool_size=4))
 
@@ -133,6 +136,7 @@ def test_a_200_without_a_readable_status_is_a_bad_response(sim: WunderkindSimula
 def test_connection_refused_is_unavailable() -> None:
     settings = WunderkindSettings.from_env(
         {"WUNDERKIND_BASE_URL": "http://127.0.0.1:9", "WUNDERKIND_CLIENT_ID": "a", "WUNDERKIND_CLIENT_SECRET": "b"}
+        | CALLBACK_CREDENTIALS
     )
     with pytest.raises(ProviderUnavailableError):
         WunderkindAdapter(settings, HttpSettings(1, 1, 1)).fetch_status("any", NOW)

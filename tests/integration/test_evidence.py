@@ -212,7 +212,8 @@ def test_an_unconfirmed_govdelivery_claim_changes_nothing_but_the_history(
 def test_a_govdelivery_send_response_claiming_delivery_is_confirmed_with_tms(
     status_api: Any, govdelivery_sim: GovdeliverySimulator
 ) -> None:
-    message = govdelivery_sim.add_sms(["+15555550005"], silent=True)  # TMS: still sending
+    message = govdelivery_sim.add_sms(["+15555550005"], silent=True)  # TMS: sending, and stays so
+    time.sleep(0.3)
     claim = {
         "status": "completed",
         "_links": {"self": f"/messages/sms/{message.message_id}"},

@@ -107,7 +107,8 @@ def test_govdelivery_callback_is_confirmed_by_fetching_the_message(
     assert status["status"] == "partially_delivered"
     assert status["recipients"]["sent"] == 1
     assert status["recipients"]["failed"] == 1
-    assert "recipient 1: sent" in status["providerDetail"]
+    # Only what TMS said: nothing of the callback's claim is in the confirmed status.
+    assert status["providerDetail"] == "total 2, sent 1, failed 1"
 
 
 def test_govdelivery_a_forged_status_cannot_beat_what_tms_says(
@@ -206,3 +207,68 @@ def test_comapi_simulator_webhooks_retry_until_accepted(
         server.shutdown()
     assert [d["status"] for d in comapi_sim.deliveries][:3] == [500, 500, 200]
     assert status_of(status_api, "comapi", message.message_id)["status"] == "sent"
+
+
+def events_of(status_api: Any, provider: str, message_id: str) -> list[dict[str, Any]]:
+    code, _, body = invoke(status_api, api_event("GET", f"/v1/messages/{provider}/{message_id}/events"))
+    assert code == 200, body
+    events: list[dict[str, Any]] = body["events"]
+    return events
+
+
+def test_comapi_a_batch_with_one_bad_element_stores_the_others(callbacks: Any, status_api: Any) -> None:
+    other = envelope("message.sent", "sent", "e3")
+    other["payload"]["id"] = "0aee96a8-09c9-4192-bf6d-c5f20a323956"
+    bad = {k: v for k, v in envelope("message.failed", "failed", "e2").items() if k != "eventId"}
+    code, answer = comapi_post(callbacks, [envelope("message.delivered", "delivered", "e1"), bad, other])
+    assert (code, answer) == (200, {"accepted": 2, "duplicates": 0, "ignored": 1})
+    assert status_of(status_api, "comapi", MESSAGE_ID)["status"] == "delivered"
+    assert status_of(status_api, "comapi", other["payload"]["id"])["status"] == "sent"
+    assert len(events_of(status_api, "comapi", MESSAGE_ID)) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[]", b"[" + b"7" * 5000 + b"]", json.dumps({**envelope(), "eventId": None}).encode()],
+    ids=["not-json", "empty-array", "integer-5000-digits", "single-invalid"],
+)
+def test_comapi_a_body_with_nothing_usable_is_still_400(callbacks: Any, body: bytes) -> None:
+    signature = hmac.new(TEST_ENV["COMAPI_WEBHOOK_SECRET"].encode(), body, hashlib.sha1).hexdigest()
+    code, _, answer = invoke(
+        callbacks, api_event("POST", "/v1/callbacks/comapi", body=body, headers={"X-Comapi-Signature": signature})
+    )
+    assert (code, answer["error"]["code"]) == (400, "InvalidCallback")
+    assert table_items() == []
+
+
+def test_comapi_an_unusable_update_time_stands_as_received_and_is_kept_in_the_detail(
+    callbacks: Any, status_api: Any
+) -> None:
+    event = envelope()
+    event["payload"]["details"]["channelStatus"]["sms"]["updatedOn"] = "0001-01-01T00:00:00+01:00"
+    event["payload"]["updatedOn"] = "0001-01-01T00:00:00+01:00"
+    del event["timestamp"]
+    code, answer = comapi_post(callbacks, event)
+    assert (code, answer) == (200, {"accepted": 1, "duplicates": 0, "ignored": 0})
+    (stored,) = events_of(status_api, "comapi", MESSAGE_ID)
+    assert stored["providerEventAt"] == stored["receivedAt"]
+    assert stored["providerDetail"] == (
+        "updatedOn '0001-01-01T00:00:00+01:00' not usable; updatedOn '0001-01-01T00:00:00+01:00' not usable"
+    )
+
+
+def test_govdelivery_a_callback_tms_does_not_confirm_changes_nothing(
+    callbacks: Any, status_api: Any, govdelivery_sim: GovdeliverySimulator
+) -> None:
+    message = govdelivery_sim.add_sms(["+15555550005"], silent=True)  # TMS: never leaves sending
+    time.sleep(0.2)
+    fields = {**tms_fields(govdelivery_sim, message.message_id, "failed"), "error_message": "Number unreachable"}
+    assert tms_callback(callbacks, fields)[1]["accepted"] == 1
+    before = status_of(status_api, "govdelivery", message.message_id)
+    # Another unconfirmed claim with other text: kept in the history (a new report, so accepted),
+    # but TMS still says the same, so the status does not change.
+    code, answer = tms_callback(callbacks, {**fields, "error_message": "Carrier blocked it"})
+    assert (code, answer) == (200, {"accepted": 1, "duplicates": 0, "ignored": 0})
+    after = status_of(status_api, "govdelivery", message.message_id)
+    assert (after["version"], after["providerDetail"]) == (before["version"], before["providerDetail"])
+    assert "Number unreachable" not in (after["providerDetail"] or "")

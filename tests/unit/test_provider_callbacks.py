@@ -220,3 +220,146 @@ def test_usajobs_has_no_callbacks() -> None:
     assert adapter.supports_callbacks is False
     with pytest.raises(CallbacksNotSupportedError):
         adapter.authenticate_callback(CallbackRequest("POST", {}, {}, b"{}"))
+
+
+# comapi batches: one bad element never sinks the others ---------------------------------------
+
+BAD_ELEMENTS: dict[str, Any] = {
+    "no-event-id": {k: v for k, v in envelope(event_id="bad").items() if k != "eventId"},
+    "bad-message-id": {**envelope(event_id="bad"), "payload": {**envelope()["payload"], "id": "../x"}},
+    "unknown-shape": {"hello": "world"},
+    "string": "message.delivered",
+    "number": 42,
+    "null": None,
+    "payload-not-object": {**envelope(event_id="bad"), "payload": ["not", "an", "object"]},
+    "invalid-status-word": envelope(status="delivered\u0000", event_id="bad"),
+}
+
+
+@pytest.mark.parametrize("bad", BAD_ELEMENTS.values(), ids=BAD_ELEMENTS.keys())
+def test_comapi_batch_keeps_every_valid_event_and_ignores_the_bad_one(bad: Any) -> None:
+    batch = [envelope("message.sent", "sent", "e1"), bad, envelope("message.delivered", "delivered", "e3")]
+    parsed = comapi().parse_callback(signed(json.dumps(batch).encode()), NOW)
+    assert [o.provider_event_id for o in parsed.observations] == ["e1", "e3"]
+    assert parsed.ignored == 1
+
+
+def test_comapi_batch_of_only_bad_elements_is_acknowledged_with_all_ignored() -> None:
+    parsed = comapi().parse_callback(signed(json.dumps(list(BAD_ELEMENTS.values())).encode()), NOW)
+    assert (parsed.observations, parsed.ignored) == ([], len(BAD_ELEMENTS))
+
+
+@pytest.mark.parametrize("bad", BAD_ELEMENTS.values(), ids=BAD_ELEMENTS.keys())
+def test_comapi_a_single_bad_envelope_is_still_refused(bad: Any) -> None:
+    with pytest.raises(InvalidCallbackError):
+        comapi().parse_callback(signed(json.dumps(bad).encode()), NOW)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" + b"9" * 5000 + b"]", b'{"eventId": ' + b"1" * 4301 + b"}", b"[" * 100_000 + b"]" * 100_000],
+    ids=["integer-5000-digits", "integer-4301-digits", "nested-100000"],
+)
+def test_comapi_bodies_json_cannot_hold_are_invalid_callbacks(body: bytes) -> None:
+    with pytest.raises(InvalidCallbackError):
+        comapi().parse_callback(signed(body), NOW)
+
+
+def test_comapi_batch_over_the_limit_is_refused() -> None:
+    batch = [envelope(event_id=f"e{n}") for n in range(1001)]
+    with pytest.raises(InvalidCallbackError):
+        comapi().parse_callback(signed(json.dumps(batch).encode()), NOW)
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["channel", "payload", "timestamp", "all"],
+)
+@pytest.mark.parametrize("raw", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_comapi_an_unusable_event_time_is_treated_as_missing_and_quoted(where: str, raw: str) -> None:
+    # Only the bad time(s) are given, so nothing usable stands in.
+    event = envelope()
+    channel = event["payload"]["details"]["channelStatus"]["sms"]
+    del channel["updatedOn"], event["payload"]["updatedOn"], event["timestamp"]
+    if where in ("channel", "all"):
+        channel["updatedOn"] = raw
+    if where in ("payload", "all"):
+        event["payload"]["updatedOn"] = raw
+    if where in ("timestamp", "all"):
+        event["timestamp"] = raw
+    (observation,) = comapi().parse_callback(signed(json.dumps(event).encode()), NOW).observations
+    assert not observation.provider_gave_time
+    assert observation.event_at == NOW
+    name = "timestamp" if where == "timestamp" else "updatedOn"
+    assert f"{name} '{raw}' not usable" in (observation.provider_detail or "")
+    if where == "all":
+        assert (observation.provider_detail or "").count("not usable") == 3
+
+
+def test_comapi_a_usable_later_time_stands_in_for_an_unusable_channel_time() -> None:
+    event = envelope()
+    event["payload"]["details"]["channelStatus"]["sms"]["updatedOn"] = "9999-12-31T23:59:59-01:00"
+    (observation,) = comapi().parse_callback(signed(json.dumps(event).encode()), NOW).observations
+    assert observation.provider_gave_time
+    assert observation.event_at == datetime(2026, 11, 22, 10, 0, 1, 600_000, tzinfo=UTC)
+    assert observation.provider_detail == "updatedOn '9999-12-31T23:59:59-01:00' not usable"
+
+
+def test_comapi_a_very_long_time_text_is_quoted_short() -> None:
+    event = envelope()
+    for holder in (event["payload"]["details"]["channelStatus"]["sms"], event["payload"]):
+        holder["updatedOn"] = "2" * 10_000
+    event["timestamp"] = "2" * 10_000
+    (observation,) = comapi().parse_callback(signed(json.dumps(event).encode()), NOW).observations
+    assert not observation.provider_gave_time
+    assert len(observation.provider_detail or "") <= 500
+
+
+# govdelivery: hostile callback fields, and confirmation ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {**FIELDS, "message_url": "http://["},
+        {**FIELDS, "message_url": 165532},
+        {**FIELDS, "status": True},
+    ],
+    ids=["unclosed-ipv6-url", "url-number", "status-bool"],
+)
+def test_govdelivery_callbacks_with_unreadable_fields_are_refused(fields: dict[str, Any]) -> None:
+    for body, content_type in (
+        (json.dumps(fields).encode(), "application/json"),
+        (urlencode(fields).encode(), "application/x-www-form-urlencoded"),
+    ):
+        parse = govdelivery().parse_callback
+        request = tms_request(body, content_type)
+        if fields.get("status") is True and content_type.endswith("urlencoded"):
+            continue  # a form field is always text: "True" is a word, not a hostile value
+        if isinstance(fields.get("message_url"), int) and content_type.endswith("urlencoded"):
+            continue
+        with pytest.raises(InvalidCallbackError):
+            parse(request, NOW)
+
+
+def test_govdelivery_json_callback_with_a_huge_integer_is_an_invalid_callback() -> None:
+    body = b'{"status": "sent", "sid": ' + b"7" * 5000 + b"}"
+    with pytest.raises(InvalidCallbackError):
+        govdelivery().parse_callback(tms_request(body, "application/json"), NOW)
+
+
+def test_govdelivery_confirm_answers_only_what_tms_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    adapter = govdelivery()
+    body = urlencode(FIELDS).encode()
+    (claim,) = adapter.parse_callback(tms_request(body, "application/x-www-form-urlencoded"), NOW).observations
+    tms_word = adapter.message_observation(
+        "165532",
+        {"status": "sending", "recipient_counts": {"total": 1, "new": 0, "sending": 1, "sent": 0, "failed": 0}},
+        NOW,
+    )
+    monkeypatch.setattr(adapter, "fetch_status", lambda message_id, now: tms_word)
+    assert adapter.confirm(claim, NOW) == tms_word
+    assert "Number is not SMS capable" in (claim.provider_detail or "")
+    assert GovdeliveryAdapter.confirms_reports is True
+    assert ComapiAdapter.confirms_reports is False
+    assert UsajobsAdapter.confirms_reports is False

@@ -226,7 +226,7 @@ class Tracker:
         """Start tracking every message named in a provider's own send response."""
         now = self._clock()
         adapter = self.adapter(provider)
-        sent = adapter.messages_in_send_response(payload, now)
+        sent = adapter.messages_in_send_response(payload, now).messages
         if len(sent) == 1:
             first = sent[0].first
             if first is not None and sent[0].needs_confirmation:

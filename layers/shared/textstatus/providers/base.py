@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from textstatus.clock import provider_time
 from textstatus.errors import (
     CallbacksNotSupportedError,
     InvalidCallbackError,
@@ -29,6 +31,13 @@ if TYPE_CHECKING:
 
 DEFAULT_RETRY_AFTER_SECONDS = 10.0
 MAX_RETRY_AFTER_SECONDS = 3600.0
+# What we keep of a provider's words and texts: enough to read, never enough to bloat an item.
+MAX_PROVIDER_STATUS = 64
+MAX_PROVIDER_DETAIL = 500
+# How much of a value we could not use is quoted back in an event's detail.
+MAX_QUOTED_VALUE = 64
+# A count (recipients, segments) beyond this is not a count anyone sent.
+MAX_COUNT = 10**9
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,11 @@ class ParsedCallback:
 
 @dataclass(frozen=True)
 class SentMessage:
-    """A message named in a send response, with the provider's first word about it if it gave one."""
+    """A message named in a send response, with the provider's first word about it if it gave one.
+
+    `needs_confirmation`: `first` is only the send response's claim, to be confirmed with the
+    provider (`ProviderAdapter.confirm`) before it is applied, exactly as a callback's report is.
+    """
 
     message_id: str
     first: Observation | None = None
@@ -75,7 +88,8 @@ class SentMessage:
 
 @dataclass(frozen=True)
 class SentMessages:
-    """The messages of a send response, and why any of its elements were not usable."""
+    """What a send response named: its messages, and a short reason for each element skipped
+    (a batch with one bad element still names the others)."""
 
     messages: list[SentMessage]
     ignored: list[str] = field(default_factory=list)
@@ -107,16 +121,93 @@ def retry_after_seconds(value: str | None, now: datetime) -> float:
     except ValueError:
         try:
             seconds = (parsedate_to_datetime(value).astimezone(UTC) - now).total_seconds()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
+            # OverflowError: a date such as year 9999 with a negative offset has no UTC value.
             return DEFAULT_RETRY_AFTER_SECONDS
+    if math.isnan(seconds):
+        return DEFAULT_RETRY_AFTER_SECONDS
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
-def load_json(body: bytes, what: str) -> Any:
+def parse_json(raw: bytes | str) -> Any:
+    """JSON from a provider; ValueError for anything that is not JSON we can hold.
+
+    Besides malformed text, `json.loads` refuses an integer literal of more than 4300 digits
+    with a plain ValueError (not JSONDecodeError), and deep nesting with RecursionError: both
+    are a body we cannot read, never an unexpected error.
+    """
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def load_json(body: bytes, what: str) -> Any:
+    """A callback's JSON body, or InvalidCallbackError (400)."""
+    try:
+        return parse_json(body)
+    except ValueError:  # also UnicodeDecodeError and JSONDecodeError, both ValueErrors
         raise InvalidCallbackError(f"{what} is not valid JSON") from None
+
+
+def bounded_count(value: object) -> int | None:
+    """A provider's count: a JSON integer from 0 to MAX_COUNT, or None (dropped).
+
+    Booleans, floats (1e999 is infinity, NaN is not a number), strings and negative or huge
+    integers are not counts.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
+        return value
+    return None
+
+
+def quoted(value: object, limit: int = MAX_QUOTED_VALUE) -> str:
+    """A provider's value as short, safe text for an event's detail (never raises).
+
+    `str()` of an integer of more than 4300 digits raises ValueError, so integers are
+    rendered only when short.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = value[:limit] + ("..." if len(value) > limit else "")
+        return repr(text)
+    if isinstance(value, int):
+        if value.bit_length() > limit * 3:  # more than about `limit` digits
+            return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+        return str(value)[:limit]
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def first_usable_time(candidates: Iterable[tuple[str, object]], now: datetime) -> tuple[datetime | None, list[str]]:
+    """The first of a provider's times (field name, raw value) that we can use, in order.
+
+    Returns it (None when none is usable) and a note for each value read before it that was
+    present but unusable, so the event keeps the raw value as evidence: a time that cannot be
+    used is treated as missing, never trusted and never an error.
+    """
+    notes: list[str] = []
+    for name, raw in candidates:
+        moment = provider_time(raw, now)
+        if moment is not None:
+            return moment, notes
+        if raw is not None:
+            notes.append(f"{name} {quoted(raw)} not usable")
+    return None, notes
+
+
+def join_detail(*parts: str | None) -> str | None:
+    """Texts for one event's detail, in order, bounded to MAX_PROVIDER_DETAIL."""
+    text = "; ".join(part for part in parts if part)
+    return text[:MAX_PROVIDER_DETAIL] or None
 
 
 class ProviderAdapter(ABC):
@@ -132,7 +223,8 @@ class ProviderAdapter(ABC):
     retention: ClassVar[timedelta | None] = None
     # HTTP methods the provider's callbacks use; empty for a provider without callbacks.
     callback_methods: ClassVar[frozenset[str]] = frozenset({"POST"})
-    # True when a report (callback, send response) is only a claim until `confirm` fetches it.
+    # True when `confirm` replaces a report (callback or send response) with the provider's
+    # own answer: the report itself is then only a claim, for the history.
     confirms_reports: ClassVar[bool] = False
 
     @property
@@ -188,16 +280,20 @@ class ProviderAdapter(ABC):
         outcome: Outcome | None = None,
         **extra: Any,
     ) -> Observation:
-        """Build an Observation from a provider word through this adapter's mapping table."""
+        """Build an Observation from a provider word through this adapter's mapping table.
+
+        The word and the detail are bounded here, once for every adapter: a provider's answer
+        of any size never becomes an item DynamoDB refuses.
+        """
         mapped = outcome if outcome is not None else self.outcome(provider_status)
         return Observation(
             provider=self.name,
             message_id=message_id,
             status=mapped.status,
             reason=mapped.reason,
-            provider_status=provider_status,
+            provider_status=provider_status[:MAX_PROVIDER_STATUS],
             event_at=event_at,
-            provider_detail=detail,
+            provider_detail=join_detail(detail),
             provider_gave_time=provider_gave_time,
             **extra,
         )
@@ -237,16 +333,16 @@ class ProviderAdapter(ABC):
         """GET a provider's resource for a message: its JSON object, or None when the provider
         does not hold the message (400/404: never sent, or past its retention)."""
         response = self._send("GET", url, **kwargs)
+        # The status code first: an error page need not be JSON.
         if response.status_code in (400, 404):
             return None
-        body = self._json_object(response)
         if response.status_code != 200:
             raise ProviderBadResponseError(self.name, f"HTTP {response.status_code}")
-        return body
+        return self._json_object(response)
 
     def _json_object(self, response: requests.Response) -> dict[str, Any]:
         try:
-            body = response.json()
+            body = parse_json(response.content)
         except ValueError:
             raise ProviderBadResponseError(
                 self.name, f"HTTP {response.status_code} with a body that is not JSON"
@@ -258,8 +354,12 @@ class ProviderAdapter(ABC):
         return body
 
     @abstractmethod
-    def messages_in_send_response(self, payload: Any, now: datetime) -> list[SentMessage]:
-        """The messages in the provider's own response to a send call; InvalidRequestError if none."""
+    def messages_in_send_response(self, payload: Any, now: datetime) -> SentMessages:
+        """The messages in the provider's own response to a send call; InvalidRequestError if none.
+
+        Only what a send call really returns is taken from it: a status word the provider's
+        send call never answers is a claim nobody made, and is dropped.
+        """
 
     # Callbacks ---------------------------------------------------------------------------
 
@@ -276,9 +376,12 @@ class ProviderAdapter(ABC):
         raise CallbacksNotSupportedError(f"{self.name} does not send callbacks; its messages are polled")
 
     def confirm(self, observation: Observation, now: datetime) -> Observation | None:
-        """Confirm a callback's report with the provider before it is trusted. Default: trusted.
+        """Confirm a report (a callback's, or a send response's claim) with the provider before
+        it is trusted. Default: trusted, returned as is.
 
-        None when the provider does not know the message (the report is then ignored).
+        With `confirms_reports`, the answer is the provider's own observation, unchanged: nothing
+        of the report's text is in it. None when the provider does not know the message (the
+        report is then ignored).
         """
         return observation
 

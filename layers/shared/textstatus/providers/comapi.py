@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from textstatus import config
-from textstatus.clock import provider_time
 from textstatus.config import EnvSettings, Secret
 from textstatus.errors import (
     CallbackAuthenticationError,
@@ -20,15 +19,21 @@ from textstatus.errors import (
     ProviderBadResponseError,
 )
 from textstatus.events import Observation, is_valid_message_id
+from textstatus.observability import count, logger
 from textstatus.providers.base import (
+    MAX_PROVIDER_DETAIL,
     CallbackRequest,
     HttpSettings,
     Outcome,
     ParsedCallback,
     ProviderAdapter,
     SentMessage,
+    SentMessages,
     credentials_match,
+    first_usable_time,
+    join_detail,
     load_json,
+    quoted,
 )
 from textstatus.status import Reason, Status
 
@@ -43,6 +48,9 @@ class ComapiSettings(EnvSettings):
 # Webhook events about other things than a message's delivery: acknowledged, not stored.
 IGNORED_EVENTS = frozenset({"message.inbound", "interaction.click"})
 MAX_ENVELOPES = 1000
+# The words a send call itself answers (the 201's `status`: processing, failed or sent). Any
+# other word in a send response is not something Comapi said at send time: it is dropped.
+SEND_RESPONSE_STATUSES = frozenset({"processing", "sent", "failed"})
 
 
 class ComapiAdapter(ProviderAdapter):
@@ -88,13 +96,15 @@ class ComapiAdapter(ProviderAdapter):
         word = message.get("status")
         if not isinstance(word, str) or not word.strip():
             return None
-        event_at = provider_time(message.get("_updatedOn"), now) or provider_time(message.get("sentOn"), now)
+        event_at, notes = first_usable_time(
+            [("_updatedOn", message.get("_updatedOn")), ("sentOn", message.get("sentOn"))], now
+        )
         return self.observe(
             message_id,
             word.strip(),
             event_at or now,
             provider_gave_time=event_at is not None,
-            detail=_describe(message.get("statusDetails")),
+            detail=join_detail(_describe(message.get("statusDetails")), *notes),
         )
 
     # Webhooks ------------------------------------------------------------------------------
@@ -108,14 +118,31 @@ class ComapiAdapter(ProviderAdapter):
             raise CallbackAuthenticationError("missing or invalid X-Comapi-Signature")
 
     def parse_callback(self, request: CallbackRequest, received_at: datetime) -> ParsedCallback:
+        """One envelope, or a batch (a JSON array) of them.
+
+        Each envelope of a batch stands alone: Comapi never retries a 400, so refusing a whole
+        batch for one bad element would lose every good event in it. A bad element is counted
+        as ignored (logged by index and reason, never its content); only a body with nothing
+        usable in it (not JSON, empty, too long, or a single bad envelope) is refused.
+        """
         payload = load_json(request.body, "the webhook body")
-        envelopes = payload if isinstance(payload, list) else [payload]
-        if not envelopes or len(envelopes) > MAX_ENVELOPES:
+        if not isinstance(payload, list):
+            observation = self._envelope_observation(payload, received_at)
+            return ParsedCallback([observation] if observation else [], 0 if observation else 1)
+        if not payload or len(payload) > MAX_ENVELOPES:
             raise InvalidCallbackError(f"a webhook body holds 1 to {MAX_ENVELOPES} events")
         observations: list[Observation] = []
         ignored = 0
-        for envelope in envelopes:
-            observation = self._envelope_observation(envelope, received_at)
+        for index, envelope in enumerate(payload):
+            try:
+                observation = self._envelope_observation(envelope, received_at)
+            except InvalidCallbackError as exc:
+                logger.warning(
+                    "invalid event in a webhook batch ignored",
+                    extra={"provider": self.name, "index": index, "reason": exc.message},
+                )
+                count("CallbackItemsInvalid")
+                observation = None
             if observation is None:
                 ignored += 1
             else:
@@ -137,36 +164,55 @@ class ComapiAdapter(ProviderAdapter):
             raise InvalidCallbackError("a webhook event has an eventId", target="eventId")
         channel = _sms_status(payload)
         word = self.require_word(channel.get("status") if "status" in channel else name.removeprefix("message."))
-        event_at = (
-            provider_time(channel.get("updatedOn"), received_at)
-            or provider_time(payload.get("updatedOn"), received_at)
-            or provider_time(envelope.get("timestamp"), received_at)
+        # The channel's time, else the payload's, else the envelope's; an unusable one is
+        # treated as missing and quoted in the detail.
+        event_at, notes = first_usable_time(
+            [
+                ("updatedOn", channel.get("updatedOn")),
+                ("updatedOn", payload.get("updatedOn")),
+                ("timestamp", envelope.get("timestamp")),
+            ],
+            received_at,
         )
         return self.observe(
             message_id,
             word,
             event_at or received_at,
             provider_gave_time=event_at is not None,
-            detail=_describe(channel.get("details")),
+            detail=join_detail(_describe(channel.get("details")), *notes),
             provider_event_id=event_id,
         )
 
     # Registration ----------------------------------------------------------------------------
 
-    def messages_in_send_response(self, payload: Any, now: datetime) -> list[SentMessage]:
-        """201 with one message resource, or 202 with [{index, messageId}, ...] for a batch."""
+    def messages_in_send_response(self, payload: Any, now: datetime) -> SentMessages:
+        """201 with one message resource, or 202 with [{index, messageId}, ...] for a batch.
+
+        A batch element without a valid messageId is skipped with a reason (its position in
+        the array), so the others are still tracked; only a batch with none is refused.
+        """
         if isinstance(payload, list):
-            if not payload or not all(
-                isinstance(item, dict) and is_valid_message_id(item.get("messageId")) for item in payload
-            ):
+            messages: list[SentMessage] = []
+            ignored: list[str] = []
+            for position, item in enumerate(payload):
+                message_id = item.get("messageId") if isinstance(item, dict) else None
+                if is_valid_message_id(message_id):
+                    assert isinstance(message_id, str)
+                    messages.append(SentMessage(message_id))
+                else:
+                    ignored.append(f"item {position}: no valid messageId")
+            if not messages:
                 raise InvalidRequestError(
                     "a Comapi batch send response lists {index, messageId}", target="sendResponse"
                 )
-            return [SentMessage(str(item["messageId"])) for item in payload]
+            return SentMessages(messages, ignored)
         if not isinstance(payload, dict) or not is_valid_message_id(payload.get("messageId")):
             raise InvalidRequestError("a Comapi send response has a messageId", target="sendResponse")
         message_id = str(payload["messageId"])
-        return [SentMessage(message_id, self._message_observation(message_id, payload, now))]
+        first = self._message_observation(message_id, payload, now)
+        if first is not None and self.canonical_word(first.provider_status or "") not in SEND_RESPONSE_STATUSES:
+            first = None
+        return SentMessages([SentMessage(message_id, first)])
 
 
 def _sms_status(payload: dict[str, Any]) -> dict[str, Any]:
@@ -177,10 +223,25 @@ def _sms_status(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _describe(details: Any) -> str | None:
-    """A short, flat text of the provider's status details (never the whole object)."""
+    """A short, flat text of the provider's status details (never the whole object).
+
+    Values are rendered by `quoted`, which never raises (`str()` of a very long integer does).
+    """
     if isinstance(details, str):
-        return details[:500] or None
+        return details[:MAX_PROVIDER_DETAIL] or None
     if isinstance(details, dict):
-        text = ", ".join(f"{key}={value}" for key, value in details.items() if isinstance(value, str | int | float))
-        return text[:500] or None
+        parts: list[str] = []
+        size = 0
+        for key, value in details.items():
+            if size > MAX_PROVIDER_DETAIL:
+                break
+            if isinstance(value, str):
+                text = f"{key}={value[:MAX_PROVIDER_DETAIL]}"
+            elif isinstance(value, int | float):
+                text = f"{key}={quoted(value)}"
+            else:
+                continue
+            parts.append(text)
+            size += len(text) + 2
+        return ", ".join(parts)[:MAX_PROVIDER_DETAIL] or None
     return None

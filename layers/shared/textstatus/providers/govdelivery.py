@@ -7,7 +7,6 @@ the stored status is always what TMS itself says.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
@@ -16,7 +15,6 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import Field
 
 from textstatus import config
-from textstatus.clock import provider_time
 from textstatus.config import EnvSettings, Secret
 from textstatus.errors import (
     CallbackAuthenticationError,
@@ -32,7 +30,12 @@ from textstatus.providers.base import (
     ParsedCallback,
     ProviderAdapter,
     SentMessage,
+    SentMessages,
+    bounded_count,
     credentials_match,
+    first_usable_time,
+    join_detail,
+    parse_json,
 )
 from textstatus.status import Reason, Status
 
@@ -54,6 +57,10 @@ RECIPIENT_STATUSES: Mapping[str, Outcome] = {
     "inconclusive": Outcome(Status.UNDELIVERED, Reason.INCONCLUSIVE),
 }
 FINAL_RECIPIENT_STATUSES = ("sent", "failed", "blacklisted", "canceled", "inconclusive")
+# The keys of `recipient_counts` TMS documents; anything else in it is not kept.
+COUNT_KEYS = ("total", "new", "sending", *FINAL_RECIPIENT_STATUSES)
+# A message id TMS gives as a JSON number: a plain non-negative integer of sane size.
+MAX_NUMERIC_ID = 10**18
 CALLBACK_FIELDS = ("status", "message_type", "message_url", "recipient_url", "sid", "completed_at", "error_message")
 
 
@@ -72,6 +79,7 @@ def completed_outcome(counts: Mapping[str, int]) -> Outcome:
 
 class GovdeliveryAdapter(ProviderAdapter):
     name = "govdelivery"
+    # Callbacks and send responses are claims: `confirm` answers with TMS's own word.
     confirms_reports = True
     statuses: ClassVar[Mapping[str, Outcome]] = {
         "new": Outcome(Status.ACCEPTED),
@@ -110,17 +118,22 @@ class GovdeliveryAdapter(ProviderAdapter):
         if not isinstance(word, str) or not word.strip():
             return None
         counts = _counts(message.get("recipient_counts"))
-        pending = counts.get("new", 0) + counts.get("sending", 0)
-        all_final = bool(counts.get("total")) and pending == 0
+        # Every recipient is final only when the final counts add up to the total: a count we
+        # dropped (negative, huge, not an integer) must not make a pending message look done.
+        total = counts.get("total", 0)
+        all_final = total > 0 and sum(counts.get(key, 0) for key in FINAL_RECIPIENT_STATUSES) == total
         outcome = completed_outcome(counts) if self.canonical_word(word) == "completed" or all_final else None
-        finished = provider_time(message.get("completed_at"), now) if outcome is not None else None
+        finished: datetime | None = None
+        notes: list[str] = []
+        if outcome is not None:
+            finished, notes = first_usable_time([("completed_at", message.get("completed_at"))], now)
         return self.observe(
             message_id,
             word.strip(),
             finished or now,
             provider_gave_time=finished is not None,
             outcome=outcome,
-            detail=_counts_text(counts) if counts else None,
+            detail=join_detail(_counts_text(counts), *notes),
             recipients=counts or None,
         )
 
@@ -148,30 +161,33 @@ class GovdeliveryAdapter(ProviderAdapter):
         )
 
     def confirm(self, observation: Observation, now: datetime) -> Observation | None:
-        """Trust nothing a callback says: fetch the message and apply what TMS reports."""
-        confirmed = self.fetch_status(observation.message_id, now)
-        if confirmed is None:
-            return None
-        return Observation(
-            **{
-                **confirmed.__dict__,
-                "provider_detail": "; ".join(filter(None, [confirmed.provider_detail, observation.provider_detail])),
-            }
-        )
+        """Trust nothing a callback or a send response says: fetch the message and answer with
+        what TMS reports, exactly as TMS reported it.
+
+        Nothing of the claim (its recipient, word or error text) is merged in: a claim TMS does
+        not confirm must change nothing, not even the stored detail. The claim itself is what
+        `parse_callback` returned, for the history.
+        """
+        return self.fetch_status(observation.message_id, now)
 
     # Registration ----------------------------------------------------------------------------
 
-    def messages_in_send_response(self, payload: Any, now: datetime) -> list[SentMessage]:
-        """POST /messages/sms answers the message resource; its id ends `_links.self`."""
+    def messages_in_send_response(self, payload: Any, now: datetime) -> SentMessages:
+        """POST /messages/sms answers the message resource; its id ends `_links.self`.
+
+        The resource's status and counts are only a claim (anyone can post a message object
+        saying `completed`): `first` is marked to be confirmed by fetching the message.
+        """
         if not isinstance(payload, dict):
             raise InvalidRequestError("a GovDelivery send response is a message object", target="sendResponse")
         links = payload.get("_links")
         self_link = links.get("self") if isinstance(links, dict) else None
-        message_id = str(payload["id"]) if payload.get("id") is not None else _last_segment(self_link)
-        if not is_valid_message_id(message_id):
+        raw_id = payload.get("id")
+        message_id = _numeric_or_text_id(raw_id) if raw_id is not None else _last_segment(self_link)
+        if message_id is None or not is_valid_message_id(message_id):
             raise InvalidRequestError("a GovDelivery send response has _links.self", target="sendResponse")
-        assert message_id is not None
-        return [SentMessage(message_id, self.message_observation(message_id, payload, now))]
+        claim = self.message_observation(message_id, payload, now)
+        return SentMessages([SentMessage(message_id, claim, needs_confirmation=claim is not None)])
 
 
 def _callback_fields(request: CallbackRequest) -> dict[str, str]:
@@ -183,28 +199,45 @@ def _callback_fields(request: CallbackRequest) -> dict[str, str]:
         raise InvalidCallbackError("the callback body is not UTF-8") from None
     if "json" in content_type or text.lstrip().startswith("{"):
         try:
-            document = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
+            document = parse_json(text)
+        except ValueError:
             raise InvalidCallbackError("the callback body is not valid JSON") from None
         if not isinstance(document, dict):
             raise InvalidCallbackError("the callback body must be an object")
-        return {key: str(document[key]) for key in CALLBACK_FIELDS if document.get(key) is not None}
+        # Every field is text in TMS's docs; anything else (a number, an object) is not a field
+        # we can read. (`str()` of a very long integer would raise.)
+        return {key: document[key] for key in CALLBACK_FIELDS if isinstance(document.get(key), str)}
     pairs = parse_qsl(text, keep_blank_values=False)
     return {key: value for key, value in pairs if key in CALLBACK_FIELDS}
 
 
-def _last_segment(url: str | None) -> str | None:
-    if not url:
+def _last_segment(url: object) -> str | None:
+    if not isinstance(url, str) or not url:
         return None
-    segment = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # e.g. "http://[" (an unclosed IPv6 host)
+        return None
+    segment = path.rstrip("/").rsplit("/", 1)[-1]
     return segment or None
 
 
+def _numeric_or_text_id(raw: object) -> str | None:
+    """A message id given as text, or as a JSON integer of sane size (not a bool, not a float)."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < MAX_NUMERIC_ID:
+        return str(raw)
+    return None
+
+
 def _counts(raw: Any) -> dict[str, int]:
+    """The documented recipient counts that are real counts; any other value is dropped."""
     if not isinstance(raw, dict):
         return {}
-    return {key: int(value) for key, value in raw.items() if isinstance(value, int) and not isinstance(value, bool)}
+    counts = {key: bounded_count(raw.get(key)) for key in COUNT_KEYS}
+    return {key: value for key, value in counts.items() if value is not None}
 
 
-def _counts_text(counts: Mapping[str, int]) -> str:
-    return ", ".join(f"{key} {value}" for key, value in counts.items() if value)
+def _counts_text(counts: Mapping[str, int]) -> str | None:
+    return ", ".join(f"{key} {value}" for key, value in counts.items() if value) or None

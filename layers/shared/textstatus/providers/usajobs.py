@@ -13,7 +13,15 @@ from textstatus import config
 from textstatus.config import EnvSettings, Secret
 from textstatus.errors import InvalidRequestError, ProviderBadResponseError, ProviderRejectedRequestError
 from textstatus.events import Observation, is_valid_message_id
-from textstatus.providers.base import HttpSettings, Outcome, ProviderAdapter, SentMessage
+from textstatus.providers.base import (
+    HttpSettings,
+    Outcome,
+    ProviderAdapter,
+    SentMessage,
+    SentMessages,
+    bounded_count,
+    parse_json,
+)
 from textstatus.status import Reason, Status
 
 
@@ -29,7 +37,9 @@ FAILURE_CODES: Mapping[int, Outcome] = {
     4003: Outcome(Status.UNDELIVERED, Reason.INVALID_DESTINATION),
     4007: Outcome(Status.REJECTED, Reason.OPTED_OUT),
 }
-_DETAIL = re.compile(r"^\s*(\d+)\s*:?\s*(.*)$", re.DOTALL)
+# A code is the leading number, at most 9 digits: longer digit runs are not a code (and `int()`
+# refuses more than 4300 digits), so they are kept as text, never parsed.
+_DETAIL = re.compile(r"^\s*(\d{1,9})(?!\d)")
 
 
 def detail_code(detail: str | None) -> int | None:
@@ -76,23 +86,29 @@ class UsajobsAdapter(ProviderAdapter):
             json={"responseId": message_id},
             headers={"Accept": "application/json", "X-Api-Key": self._settings.api_key.reveal()},
         )
-        body = self._json_object(response)
-        if response.status_code == 400:
-            codes = _error_codes(body)
-            if "TextMessageNotFound" in codes:
-                return None
-            raise ProviderRejectedRequestError(self.name, f"request refused: {', '.join(sorted(codes)) or 'HTTP 400'}")
+        # The status code first: an error page (a gateway's HTML 404, a plain-text 400) need not
+        # be JSON, and a 404 means the message is unknown whatever its body says.
         if response.status_code == 404:
             return None
+        if response.status_code == 400:
+            codes = _error_codes(response.content)
+            if "TextMessageNotFound" in codes:
+                return None
+            named = ", ".join(sorted(codes)[:5]) or "HTTP 400"
+            raise ProviderRejectedRequestError(self.name, f"request refused: {named}")
+        if response.status_code != 200:
+            raise ProviderBadResponseError(self.name, f"HTTP {response.status_code}")
+        body = self._json_object(response)
         word = body.get("deliveryStatus")
-        if response.status_code != 200 or not isinstance(word, str) or not word.strip():
-            raise ProviderBadResponseError(self.name, f"HTTP {response.status_code} without a deliveryStatus")
+        if not isinstance(word, str) or not word.strip():
+            raise ProviderBadResponseError(self.name, "HTTP 200 without a deliveryStatus")
         detail = body.get("deliveryStatusDetails") if isinstance(body.get("deliveryStatusDetails"), str) else None
-        segments = {
-            name: int(body[key])
+        # Segment counts that are not counts (negative, huge, floats, strings, bools) are dropped.
+        found = {
+            name: bounded_count(body.get(key))
             for name, key in (("successful", "successfulSegments"), ("failed", "failedSegments"))
-            if isinstance(body.get(key), int) and not isinstance(body.get(key), bool)
         }
+        segments = {name: value for name, value in found.items() if value is not None}
         return self.observe(
             message_id,
             word.strip(),
@@ -102,20 +118,29 @@ class UsajobsAdapter(ProviderAdapter):
             segments=segments or None,
         )
 
-    def messages_in_send_response(self, payload: Any, now: datetime) -> list[SentMessage]:
-        # POST /api/textmessaging/sendmessage answers {"responseId": "<guid>"}.
+    def messages_in_send_response(self, payload: Any, now: datetime) -> SentMessages:
+        # POST /api/textmessaging/sendmessage answers {"responseId": "<guid>"}: an id, no status.
         if not isinstance(payload, dict) or not is_valid_message_id(payload.get("responseId")):
             raise InvalidRequestError("a USAJOBS send response has a responseId", target="sendResponse")
-        return [SentMessage(str(payload["responseId"]))]
+        return SentMessages([SentMessage(str(payload["responseId"]))])
 
 
-def _error_codes(body: dict[str, Any]) -> set[str]:
-    """The codes of USAJOBS's error shape: {"error": {"code", "details": [{"code"}]}}."""
-    error = body.get("error")
+# An error code is a short word; anything else in its place is not one we can match.
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def _error_codes(raw: bytes) -> set[str]:
+    """The codes of USAJOBS's error shape, {"error": {"code", "details": [{"code"}]}}; none when
+    the body is not that shape (or not JSON at all)."""
+    try:
+        body = parse_json(raw)
+    except ValueError:
+        return set()
+    error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         return set()
-    codes = {str(error["code"])} if error.get("code") else set()
+    items = [error]
     details = error.get("details")
     if isinstance(details, list):
-        codes |= {str(item["code"]) for item in details if isinstance(item, dict) and item.get("code")}
-    return codes
+        items += [item for item in details if isinstance(item, dict)]
+    return {item["code"] for item in items if isinstance(item.get("code"), str) and _ERROR_CODE.fullmatch(item["code"])}

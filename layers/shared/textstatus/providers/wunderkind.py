@@ -24,6 +24,7 @@ from textstatus.providers.base import (
     ParsedCallback,
     ProviderAdapter,
     SentMessage,
+    SentMessages,
     credentials_match,
     load_json,
     squeeze_whitespace,
@@ -85,11 +86,11 @@ class WunderkindAdapter(ProviderAdapter):
             raise ProviderBadResponseError(self.name, "an answer without a status")
         return self.observe(message_id, body["status"].strip(), now)
 
-    def messages_in_send_response(self, payload: Any, now: datetime) -> list[SentMessage]:
-        # POST /text/message/send answers {"messageId": "..."}.
+    def messages_in_send_response(self, payload: Any, now: datetime) -> SentMessages:
+        # POST /text/message/send answers {"messageId": "..."}: an id, no status.
         if not isinstance(payload, dict) or not is_valid_message_id(payload.get("messageId")):
             raise InvalidRequestError("a Wunderkind send response has a messageId", target="sendResponse")
-        return [SentMessage(str(payload["messageId"]))]
+        return SentMessages([SentMessage(str(payload["messageId"]))])
 
     def authenticate_callback(self, request: CallbackRequest) -> None:
         settings = self._settings
