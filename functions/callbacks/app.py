@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-# The resolver's own module: the package would also import the AppSync, Bedrock and VPC Lattice
-# resolvers (and asyncio) that this function never uses.
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -17,8 +14,8 @@ from textstatus.errors import InvalidCallbackError, TextStatusError
 from textstatus.observability import logger, metrics, publish
 from textstatus.providers.base import CallbackRequest
 
-app = APIGatewayRestResolver(enable_validation=True)
-api.install_error_handlers(app)
+# Every route: bodies up to MAX_CALLBACK_BYTES, in whatever type the provider sends.
+app = api.Resolver(api.MAX_CALLBACK_BYTES)
 
 Provider = Annotated[str, Path(pattern=api.PROVIDER_PATTERN, description="usajobs, comapi, govdelivery or wunderkind")]
 
@@ -30,10 +27,18 @@ Provider = Annotated[str, Path(pattern=api.PROVIDER_PATTERN, description="usajob
         200,
         api.CallbackAck,
         "Taken in (accepted, duplicates and ignored events counted)",
-        {**api.ERROR_RESPONSES, 401: api.ERROR_RESPONSES[400] | {"description": "Unauthorized"}},
+        {
+            **api.ERROR_RESPONSES,
+            **api.PROVIDER_BAD_GATEWAY,  # GovDelivery's callbacks are confirmed by a fetch from TMS
+            400: api.ERROR_RESPONSES[400]
+            | {"description": "Bad Request (`InvalidCallback`, or `BadRequest` for a body that is not UTF-8)"},
+            401: api.ERROR_RESPONSES[400] | {"description": "Unauthorized (`Unauthorized`): bad callback credentials"},
+        },
     ),
     tags=["callbacks"],
 )
+# The query string is the provider's (GovDelivery's ?token=): refusing a real callback loses it.
+@api.any_query_parameters
 def receive_callback(provider: Provider) -> api.CallbackAck:
     """A provider's status callback (PUT for Wunderkind only), authenticated per provider."""
     logger.append_keys(provider=provider)
@@ -78,5 +83,4 @@ def _raw_body(body: str | None, base64_encoded: bool) -> bytes:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    refused = api.refuse_before_routing(event, api.MAX_CALLBACK_BYTES)
-    return refused or app.resolve(event, context)
+    return app.resolve(event, context)

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-# The resolver's own module: the package would also import the AppSync, Bedrock and VPC Lattice
-# resolvers (and asyncio) that this function never uses.
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from textstatus import api, runtime
-from textstatus.errors import InvalidRequestError
 from textstatus.events import MESSAGE_ID_PATTERN, REFERENCE_PATTERN
 from textstatus.observability import logger, metrics
 
-app = APIGatewayRestResolver(enable_validation=True)
-api.install_error_handlers(app)
+# Every route: bodies up to MAX_REQUEST_BYTES, JSON only, and only its declared query parameters.
+app = api.Resolver(api.MAX_REQUEST_BYTES, json_bodies=True)
 
 Provider = Annotated[str, Path(pattern=api.PROVIDER_PATTERN, description="usajobs, comapi, govdelivery or wunderkind")]
 MessageId = Annotated[str, Path(pattern=MESSAGE_ID_PATTERN, description="The provider's id of the message")]
@@ -25,7 +21,9 @@ MessageId = Annotated[str, Path(pattern=MESSAGE_ID_PATTERN, description="The pro
 
 @app.get(
     "/v1/messages/<provider>/<messageId>",
-    responses=api.documented(200, api.MessageStatus, "The current status", api.STATUS_ROUTE_RESPONSES),
+    responses=api.documented(
+        200, api.MessageStatus, "The current status", {**api.STATUS_ROUTE_RESPONSES, **api.PROVIDER_BAD_GATEWAY}
+    ),
     tags=["messages"],
     security=api.API_KEY,
 )
@@ -35,7 +33,6 @@ def get_message_status(
     refresh: Annotated[bool, Query(description="Ask the provider before answering")] = False,
 ) -> api.MessageStatus:
     """The current status. A message unknown here is looked up at the provider once and stored."""
-    _only_query("refresh")
     logger.append_keys(provider=provider, message_id=messageId)
     return api.message_status(runtime.tracker().status(provider, messageId, refresh=refresh))
 
@@ -48,7 +45,6 @@ def get_message_status(
 )
 def get_message_events(provider: Provider, messageId: MessageId) -> api.MessageHistory:  # noqa: N803
     """Every callback, poll, lookup and registration event, newest first."""
-    _only_query()
     logger.append_keys(provider=provider, message_id=messageId)
     events = runtime.tracker().history(provider, messageId)
     return api.MessageHistory(provider=provider, message_id=messageId, events=[api.message_event(e) for e in events])
@@ -78,29 +74,44 @@ def register_messages(request: api.RegisterRequest) -> api.TrackedMessages:
 
 @app.get(
     "/v1/messages",
-    responses=api.documented(200, api.MessageList, "The messages with that reference", api.STATUS_ROUTE_RESPONSES),
+    responses=api.documented(
+        200, api.MessageList, "One page of the messages with that reference", api.STATUS_ROUTE_RESPONSES
+    ),
     tags=["messages"],
     security=api.API_KEY,
 )
 def list_messages_by_reference(
     reference: Annotated[
-        str, Query(pattern=REFERENCE_PATTERN, description="The client reference given at registration")
+        str,
+        Query(
+            pattern=REFERENCE_PATTERN,
+            min_length=1,
+            max_length=api.MAX_REFERENCE_LENGTH,
+            description="The client reference given at registration",
+        ),
     ],
+    limit: Annotated[
+        int, Query(ge=1, le=api.MAX_PAGE_SIZE, description="The most messages in one page")
+    ] = api.MAX_PAGE_SIZE,
+    cursor: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=api.MAX_CURSOR_LENGTH,
+            description="The `nextCursor` of the previous page (opaque); none for the first page",
+        ),
+    ] = None,
 ) -> api.MessageList:
-    """The messages registered with a client reference."""
-    _only_query("reference")
-    return api.MessageList(messages=[api.message_status(item) for item in runtime.tracker().by_reference(reference)])
-
-
-def _only_query(*allowed: str) -> None:
-    """A query parameter the route does not know is a mistake worth telling the client about."""
-    unknown = sorted(set(app.current_event.multi_value_query_string_parameters or {}) - set(allowed))
-    if unknown:
-        raise InvalidRequestError(f"unknown query parameter(s): {', '.join(map(repr, unknown))}", target="query")
+    """The messages registered with a client reference, oldest first, a page at a time."""
+    after = api.decode_cursor(cursor, reference) if cursor is not None else None
+    items, more = runtime.tracker().by_reference(reference, limit, after)
+    return api.MessageList(
+        messages=[api.message_status(item) for item in items],
+        next_cursor=api.encode_cursor(items[-1]) if more and items else None,
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    refused = api.refuse_before_routing(event, api.MAX_REQUEST_BYTES, json_only=event.get("httpMethod") == "POST")
-    return refused or app.resolve(event, context)
+    return app.resolve(event, context)

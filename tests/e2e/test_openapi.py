@@ -27,15 +27,39 @@ def test_the_checked_in_document_is_current() -> None:
 
 def test_every_route_documents_the_error_shape_and_the_status_routes_the_api_key() -> None:
     document = json.loads(DOCUMENT.read_text())
+    assert "GatewayMessage" not in document["components"]["schemas"]  # API Gateway answers in the error shape too
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            errors = [code for code in operation["responses"] if code.startswith(("4", "5"))]
-            assert errors, (method, path)
+            status_route = path.startswith("/v1/messages")
+            errors = {code for code in operation["responses"] if code.startswith(("4", "5"))}
+            # API Gateway's own answers, possible on every route (403 where the API key is needed).
+            gateway = {"404", "413", "429", "502", "504"} | ({"403"} if status_route else set())
+            assert gateway <= errors, (method, path, gateway - errors)
             for code in errors:
                 ref = operation["responses"][code]["content"]["application/json"]["schema"]["$ref"]
-                expected = "GatewayMessage" if code == "403" else "ErrorResponse"  # 403: API Gateway's own
-                assert ref == f"#/components/schemas/{expected}", (method, path, code)
-            assert (operation.get("security") == [{"apiKey": []}]) is path.startswith("/v1/messages"), (method, path)
+                assert ref == "#/components/schemas/ErrorResponse", (method, path, code)
+            assert (operation.get("security") == [{"apiKey": []}]) is status_route, (method, path)
+
+
+def test_provider_errors_are_documented_where_a_provider_is_asked() -> None:
+    paths = json.loads(DOCUMENT.read_text())["paths"]
+    for path, method in [("/v1/messages/{provider}/{messageId}", "get"), ("/v1/callbacks/{provider}", "post")]:
+        description = paths[path][method]["responses"]["502"]["description"]
+        for code in ("ProviderRejectedRequest", "ProviderBadResponse"):
+            assert code in description, (method, path, code)
+
+
+def test_the_listing_limits_are_in_the_schema() -> None:
+    document = json.loads(DOCUMENT.read_text())
+    parameters = {p["name"]: p for p in document["paths"]["/v1/messages"]["get"]["parameters"]}
+    assert {k: parameters["reference"]["schema"][k] for k in ("minLength", "maxLength")} == {
+        "minLength": 1,
+        "maxLength": 256,
+    }
+    assert (parameters["limit"]["schema"]["minimum"], parameters["limit"]["schema"]["maximum"]) == (1, 100)
+    assert parameters["cursor"]["schema"]["anyOf"][0]["maxLength"] == 1024
+    send_response = document["components"]["schemas"]["RegisterRequest"]["properties"]["sendResponse"]
+    assert [option.get("maxItems") for option in send_response["anyOf"] if option.get("type") == "array"] == [100]
 
 
 @pytest.fixture(scope="module")

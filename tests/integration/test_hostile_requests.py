@@ -78,6 +78,12 @@ CORPUS = [
     Hostile("list-empty-reference", "GET", "/v1/messages", query={"reference": ""}, codes=(422,)),
     Hostile("list-10kb-reference", "GET", "/v1/messages", query={"reference": "r" * 10_240}, codes=(422,)),
     Hostile("list-control-reference", "GET", "/v1/messages", query={"reference": "order\x07"}, codes=(422,)),
+    Hostile("list-limit-zero", "GET", "/v1/messages", query={"reference": "order-1", "limit": "0"}, codes=(422,)),
+    Hostile("list-limit-huge", "GET", "/v1/messages", query={"reference": "order-1", "limit": "1e9"}, codes=(422,)),
+    Hostile(
+        "list-garbage-cursor", "GET", "/v1/messages", query={"reference": "order-1", "cursor": "x.y"}, codes=(400,)
+    ),
+    Hostile("list-unknown-query", "GET", "/v1/messages", query={"reference": "order-1", "page": "2"}, codes=(400,)),
     # POST /v1/messages
     Hostile("register-empty-body", "POST", "/v1/messages", headers={"Content-Type": "application/json"}),
     Hostile("register-null", "POST", "/v1/messages", b"null"),
@@ -183,6 +189,23 @@ CORPUS = [
         b'{"provider": "wunderkind", "messageId": "a1"}',
         headers={"Content-Type": "text/plain"},
         codes=(415,),
+    ),
+    Hostile(
+        "register-unknown-query",
+        "POST",
+        "/v1/messages",
+        b'{"provider": "wunderkind", "messageId": "a1"}',
+        query={"foo": "bar"},
+        codes=(400,),
+    ),
+    Hostile(
+        "register-batch-over-the-cap",
+        "POST",
+        "/v1/messages",
+        json.dumps(
+            {"provider": "comapi", "sendResponse": [{"index": n, "messageId": f"b-{n}"} for n in range(101)]}
+        ).encode(),
+        codes=(422,),
     ),
     Hostile("register-wrong-method", "DELETE", "/v1/messages", codes=(404,), route_method="POST"),
     # POST/PUT /v1/callbacks/wunderkind

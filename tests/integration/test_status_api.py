@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from local.openapi import DOCUMENT
 from local.simulators.base import Fault
 from local.simulators.wunderkind import WunderkindSimulator
 from tests.integration.conftest import table_items
 from tests.support import api_event, invoke
+from textstatus.api import MAX_MESSAGES_PER_REGISTRATION
 
 MESSAGE_ID = "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"
 
@@ -123,6 +125,21 @@ def test_a_throttled_provider_answers_503_with_its_retry_after(
     assert (code, body["error"]["code"], headers.get("Retry-After")) == (503, "ProviderThrottled", "7")
 
 
+@pytest.mark.parametrize(
+    "answer", [b"<html>maintenance</html>", b'{"truncated": ', b"{}"], ids=["html", "truncated", "no-status"]
+)
+def test_a_provider_answering_garbage_is_a_documented_502(
+    status_api: Any, wunderkind_sim: WunderkindSimulator, answer: bytes
+) -> None:
+    wunderkind_sim.set_fault(Fault(status=200, body=answer))
+    code, _, body = get(status_api, "/v1/messages/wunderkind/0b5e1d8c-0000-4000-8000-000000000003")
+    assert (code, body["error"]["code"]) == (502, "ProviderBadResponse")
+    assert set(body["error"]) == {"code", "message", "target", "details"}
+    assert table_items() == []
+    documented = json.loads(DOCUMENT.read_text())["paths"]["/v1/messages/{provider}/{messageId}"]["get"]["responses"]
+    assert "ProviderBadResponse" in documented["502"]["description"]
+
+
 def test_a_slow_provider_times_out_into_503_not_a_hang(
     status_api: Any, wunderkind_sim: WunderkindSimulator, env: pytest.MonkeyPatch
 ) -> None:
@@ -159,7 +176,7 @@ def test_listing_by_reference_returns_only_that_references_messages(status_api: 
     code, _, body = get(status_api, "/v1/messages", reference="order-1")
     assert code == 200
     assert sorted(m["messageId"] for m in body["messages"]) == ["msg-0", "msg-1"]
-    assert get(status_api, "/v1/messages", reference="order-404")[2] == {"messages": []}
+    assert get(status_api, "/v1/messages", reference="order-404")[2] == {"messages": [], "nextCursor": None}
 
 
 @pytest.mark.parametrize(
@@ -251,3 +268,22 @@ def test_a_lookup_while_dynamodb_throttles_answers_503_in_the_error_shape(
 def test_an_unknown_query_parameter_is_a_400(status_api: Any, path: str, query: dict[str, str]) -> None:
     code, _, body = get(status_api, path, **query)
     assert (code, body["error"]["code"], body["error"]["target"]) == (400, "BadRequest", "query")
+
+
+def test_an_unknown_query_parameter_on_a_registration_is_a_400_and_stores_nothing(status_api: Any) -> None:
+    body = {"provider": "wunderkind", "messageId": MESSAGE_ID}
+    event = api_event("POST", "/v1/messages", body=body, query={"foo": "bar"})
+    code, _, body = invoke(status_api, event)
+    assert (code, body["error"]["code"], body["error"]["target"]) == (400, "BadRequest", "query")
+    assert "'foo'" in body["error"]["message"]
+    assert table_items() == []
+
+
+def test_a_batch_over_the_cap_is_422_naming_send_response_and_stores_nothing(status_api: Any) -> None:
+    batch = [{"index": n, "messageId": f"m-{n:04d}"} for n in range(MAX_MESSAGES_PER_REGISTRATION + 1)]
+    code, answer = register(status_api, {"provider": "comapi", "sendResponse": batch})
+    assert (code, answer["error"]["code"]) == (422, "ValidationError")
+    assert any(
+        d["target"].startswith("body.sendResponse") and d["code"] == "too_long" for d in answer["error"]["details"]
+    ), answer
+    assert table_items() == []

@@ -6,7 +6,11 @@ function that serves HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any, Self
@@ -93,7 +97,11 @@ class MessageHistory(_CamelModel):
 
 
 PROVIDER_PATTERN = r"^[a-z]{1,32}$"
+MAX_REFERENCE_LENGTH = 256
 MAX_METADATA_ENTRIES = 20
+# A batch send response (Comapi's) names at most this many messages: each one is a conditional
+# write in one transaction, and a request must finish well inside the function's timeout.
+MAX_MESSAGES_PER_REGISTRATION = 100
 MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MetadataValue = Annotated[str, StringConstraints(max_length=256)]
 
@@ -105,11 +113,18 @@ class RegisterRequest(_CamelModel):
 
     provider: str = Field(pattern=PROVIDER_PATTERN, examples=["wunderkind"])
     message_id: str | None = Field(None, pattern=MESSAGE_ID_PATTERN, examples=["f9eea82a-ce63-4dfa-ae8e-09b891f446cc"])
-    reference: str | None = Field(None, pattern=REFERENCE_PATTERN, examples=["order-1234"])
+    reference: str | None = Field(
+        None, pattern=REFERENCE_PATTERN, min_length=1, max_length=MAX_REFERENCE_LENGTH, examples=["order-1234"]
+    )
     metadata: dict[MetadataKey, MetadataValue] | None = Field(None, max_length=MAX_METADATA_ENTRIES)
-    send_response: dict[str, Any] | list[dict[str, Any]] | None = Field(
+    send_response: (
+        dict[str, Any] | Annotated[list[dict[str, Any]], Field(max_length=MAX_MESSAGES_PER_REGISTRATION)] | None
+    ) = Field(
         None,
-        description="The provider's own response to the send call, as received.",
+        description=(
+            "The provider's own response to the send call, as received "
+            f"(a batch names at most {MAX_MESSAGES_PER_REGISTRATION} messages)."
+        ),
         examples=[{"messageId": "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"}],
     )
 
@@ -128,8 +143,13 @@ class TrackedMessages(BaseModel):
     messages: list[TrackedMessage]
 
 
-class MessageList(BaseModel):
+class MessageList(_CamelModel):
+    """One page of the messages with a reference, oldest first."""
+
     messages: list[MessageStatus]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null when there are no more messages."
+    )
 
 
 class CallbackAck(BaseModel):
@@ -147,10 +167,54 @@ def message_event(item: Item) -> MessageEvent:
     return MessageEvent.model_validate(item)
 
 
+# Paging --------------------------------------------------------------------------------
+
+MAX_PAGE_SIZE = 100
+MAX_CURSOR_LENGTH = 1024  # a cursor names a reference (256), a message id (128), a provider and a time
+_CURSOR_KEYS = ("createdAt", "messageId", "provider", "reference")
+_CURSOR_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
+_CURSOR_PATTERNS = {
+    "createdAt": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z"),
+    "messageId": re.compile(MESSAGE_ID_PATTERN),
+    "provider": re.compile(PROVIDER_PATTERN),
+    "reference": re.compile(REFERENCE_PATTERN),
+}
+
+
+def encode_cursor(item: Mapping[str, Any]) -> str:
+    """An opaque cursor that starts the next page after this message: base64url (unpadded) of
+    the message's place in the reference index, as compact JSON with sorted keys."""
+    document = {key: str(item[key]) for key in _CURSOR_KEYS}
+    raw = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str, reference: str) -> dict[str, str]:
+    """The message a cursor starts after; 400 (target `cursor`) for anything `encode_cursor`
+    did not hand out for this reference: not base64url, not the JSON it writes (byte for byte),
+    other keys, values out of shape, or another reference's cursor."""
+    invalid = errors.InvalidRequestError("the cursor is not one this listing handed out", target="cursor")
+    if not _CURSOR_CHARACTERS.fullmatch(cursor):
+        raise invalid
+    try:
+        document = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, RecursionError):
+        raise invalid from None
+    if not isinstance(document, dict) or sorted(document) != list(_CURSOR_KEYS):
+        raise invalid
+    if not all(isinstance(value, str) and _CURSOR_PATTERNS[key].fullmatch(value) for key, value in document.items()):
+        raise invalid
+    if encode_cursor(document) != cursor:
+        raise invalid
+    if document["reference"] != reference:
+        raise errors.InvalidRequestError("the cursor belongs to another reference", target="cursor")
+    return document
+
+
 # Errors --------------------------------------------------------------------------------
 
 # Bodies larger than these are refused with 413 before anything reads them.
-MAX_REQUEST_BYTES = 256 * 1024  # a registration: a batch send response of ~1,000 messages fits
+MAX_REQUEST_BYTES = 256 * 1024  # a registration: a batch send response of 100 messages fits many times over
 MAX_CALLBACK_BYTES = 1024 * 1024  # a callback: a batched Comapi webhook of 1,000 events fits
 
 _STATUS_BY_ERROR: list[tuple[type[errors.TextStatusError], HTTPStatus]] = [
@@ -166,34 +230,60 @@ _STATUS_BY_ERROR: list[tuple[type[errors.TextStatusError], HTTPStatus]] = [
 ]
 
 
-class GatewayMessage(BaseModel):
-    """What API Gateway itself answers before any function runs (a missing or wrong API key)."""
-
-    message: str = Field(examples=["Forbidden"])
-
-
 # The status routes need the API key (enforced by API Gateway's usage plan, named here for the docs).
 API_KEY: list[dict[str, list[str]]] = [{"apiKey": []}]
 
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
+
+
+# What every route can answer, from its function or from API Gateway before any function runs
+# (API Gateway's own answers have the same shape: the template's GatewayResponses).
 ERROR_RESPONSES: dict[int, Any] = {
-    status: {"description": status.phrase, "content": {"application/json": {"model": ErrorResponse}}}
-    for status in (
-        HTTPStatus.BAD_REQUEST,
-        HTTPStatus.NOT_FOUND,
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-        HTTPStatus.UNPROCESSABLE_ENTITY,
-        HTTPStatus.INTERNAL_SERVER_ERROR,
-        HTTPStatus.SERVICE_UNAVAILABLE,
-    )
+    HTTPStatus.BAD_REQUEST: _error(
+        "Bad Request (`BadRequest`): a body that is not UTF-8 or is nested too deeply, an unknown query "
+        "parameter, a bad cursor or send response; `target` names the part"
+    ),
+    HTTPStatus.NOT_FOUND: _error(
+        "Not Found: no such route or method (`RouteNotFound`), provider (`ProviderNotFound`, "
+        "`ProviderNotConfigured`) or message (`MessageNotFound`)"
+    ),
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: _error(
+        "Payload Too Large (`PayloadTooLarge`): the body is over the route's limit (answered by the function, "
+        "or by API Gateway beyond its own)"
+    ),
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: _error("Unsupported Media Type (`UnsupportedMediaType`): send application/json"),
+    HTTPStatus.UNPROCESSABLE_ENTITY: _error(
+        "Unprocessable Entity (`ValidationError`): the request breaks the schema; `details` names each part"
+    ),
+    HTTPStatus.TOO_MANY_REQUESTS: _error(
+        "Too Many Requests (`TooManyRequests`, or `QuotaExceeded` when the API key's quota is spent): "
+        "throttled by API Gateway"
+    ),
+    HTTPStatus.INTERNAL_SERVER_ERROR: _error("Internal Server Error (`InternalError`): details are in the logs"),
+    HTTPStatus.BAD_GATEWAY: _error("Bad Gateway (`BadGateway`): the function failed (answered by API Gateway)"),
+    HTTPStatus.SERVICE_UNAVAILABLE: _error(
+        "Service Unavailable (`ServiceUnavailable`, `ProviderUnavailable`, `ProviderThrottled`): "
+        "storage or the provider is unavailable; retry after `Retry-After` seconds"
+    ),
+    HTTPStatus.GATEWAY_TIMEOUT: _error(
+        "Gateway Timeout (`GatewayTimeout`): the function did not answer in time (answered by API Gateway)"
+    ),
 }
 # The status routes' answers: the errors above, and API Gateway's 403 for a missing or wrong key.
 STATUS_ROUTE_RESPONSES: dict[int, Any] = {
     **ERROR_RESPONSES,
-    HTTPStatus.FORBIDDEN: {
-        "description": "Missing or wrong API key (answered by API Gateway)",
-        "content": {"application/json": {"model": GatewayMessage}},
-    },
+    HTTPStatus.FORBIDDEN: _error(
+        "Forbidden (`Forbidden`, target `x-api-key`): missing or wrong API key (answered by API Gateway)"
+    ),
+}
+# A route that asks a provider during the request can also answer 502 itself.
+PROVIDER_BAD_GATEWAY: dict[int, Any] = {
+    HTTPStatus.BAD_GATEWAY: _error(
+        "Bad Gateway: the provider refused our request (`ProviderRejectedRequest`) or answered something "
+        "unreadable (`ProviderBadResponse`); or the function failed (`BadGateway`, answered by API Gateway)"
+    ),
 }
 
 
@@ -305,21 +395,94 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     app.exception_handler(Exception)(_unexpected)
 
 
-def refuse_before_routing(event: Mapping[str, Any], max_bytes: int, json_only: bool = False) -> dict[str, Any] | None:
-    """The API Gateway answer for a request refused on sight (too large, not JSON), else None."""
-    body = event.get("body") or ""
-    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
-    if size > max_bytes:
-        status, code, message = (
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            "PayloadTooLarge",
-            f"bodies are limited to {max_bytes} bytes",
-        )
-    elif json_only and body and not _is_json(event):
-        status, code, message = HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", "send application/json"
-    else:
+def any_query_parameters[H: Callable[..., Any]](handler: H) -> H:
+    """Mark a route whose query string is not ours to police (a provider's callback URL)."""
+    handler.__dict__["_any_query_parameters"] = True
+    return handler
+
+
+class Resolver(APIGatewayRestResolver):
+    """The REST resolver every function serving HTTP uses: validation, the one error shape, and the
+    checks every request passes before routing, in this one place so no route can forget them:
+
+    - a body over `max_body_bytes` is 413 `PayloadTooLarge`;
+    - with `json_bodies`, a POST/PUT/PATCH body that is not JSON is 415 `UnsupportedMediaType`;
+    - a query parameter the route does not declare (as a `Query` parameter of its handler) is
+      400 `BadRequest`, target `query`, unless the handler is marked `any_query_parameters`.
+
+    They run before the request validation (which parses the body), so Powertools middlewares,
+    which run after it, cannot hold them.
+    """
+
+    def __init__(self, max_body_bytes: int, json_bodies: bool = False) -> None:
+        super().__init__(enable_validation=True)
+        self._max_body_bytes = max_body_bytes
+        self._json_bodies = json_bodies
+        self._handlers: dict[tuple[str, str], Callable[..., Any]] = {}
+        self._allowed_query: dict[tuple[str, str], frozenset[str] | None] = {}
+        install_error_handlers(self)
+
+    def route[H: Callable[..., Any]](
+        self, rule: str, method: str | list[str] | tuple[str], *args: Any, **kwargs: Any
+    ) -> Callable[[H], H]:
+        register = super().route(rule, method, *args, **kwargs)
+        # API Gateway names the route it matched in the event's `resource`: /a/{b}, not /a/<b>.
+        resource = re.sub(r"<(\w+)>", r"{\1}", rule)
+
+        def remember(handler: H) -> H:
+            for each in (method,) if isinstance(method, str) else method:
+                self._handlers[(each.upper(), resource)] = handler
+            return register(handler)
+
+        return remember
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        return self.refused(event) or super().resolve(event, context)
+
+    def refused(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The answer for a request refused on sight, else None."""
+        method = str(event.get("httpMethod") or "").upper()
+        body = event.get("body") or ""
+        size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
+        if size > self._max_body_bytes:
+            return _refusal(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                "PayloadTooLarge",
+                f"bodies are limited to {self._max_body_bytes} bytes",
+                "body",
+            )
+        if self._json_bodies and body and method in {"POST", "PUT", "PATCH"} and not _is_json(event):
+            return _refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", "send application/json", "body")
+        allowed = self._query_parameters(method, str(event.get("resource") or ""))
+        given = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters") or {}
+        unknown = sorted(set(given) - allowed) if allowed is not None else []
+        if unknown:
+            return _refusal(
+                HTTPStatus.BAD_REQUEST,
+                "BadRequest",
+                f"unknown query parameter(s): {', '.join(map(repr, unknown))}",
+                "query",
+            )
         return None
-    document = ErrorResponse(error=ErrorInfo(code=code, message=message, target="body"))
+
+    def _query_parameters(self, method: str, resource: str) -> frozenset[str] | None:
+        """The query parameters the route declares; None when any goes (or no route matches:
+        the resolver answers 404 `RouteNotFound`)."""
+        key = (method, resource)
+        if key not in self._allowed_query:
+            handler = self._handlers.get(key)
+            if handler is None or getattr(handler, "_any_query_parameters", False):
+                self._allowed_query[key] = None
+            else:
+                from aws_lambda_powertools.event_handler.openapi.dependant import get_dependant
+
+                dependant = get_dependant(path=resource, call=handler)
+                self._allowed_query[key] = frozenset(field.alias for field in dependant.query_params)
+        return self._allowed_query[key]
+
+
+def _refusal(status: HTTPStatus, code: str, message: str, target: str) -> dict[str, Any]:
+    document = ErrorResponse(error=ErrorInfo(code=code, message=message, target=target))
     return {
         "statusCode": int(status),
         "headers": {"Content-Type": content_types.APPLICATION_JSON},

@@ -213,7 +213,20 @@ class MessageStore:
         ]
         return sorted(events, key=lambda event: (event["receivedAt"], event["eventId"])), status
 
-    def by_reference(self, reference: str, limit: int) -> list[Item]:
+    def by_reference(self, reference: str, limit: int, after: Mapping[str, str] | None = None) -> list[Item]:
+        """Up to `limit` live messages with this reference, oldest first (by `createdAt`), starting
+        after the message `after` (its `provider`, `messageId` and `createdAt`) when given.
+
+        DynamoDB applies `Limit` before the filter that drops expired items, so one page can come
+        back short while more exist: `_query` reads on until `limit` items or the index's end.
+        """
+        start: dict[str, Any] = {}
+        if after is not None:
+            start["ExclusiveStartKey"] = {
+                **message_key(after["provider"], after["messageId"]),
+                "reference": {"S": reference},
+                "createdAt": {"S": after["createdAt"]},
+            }
         return self._query(
             IndexName=REFERENCE_INDEX,
             KeyConditionExpression="#ref = :ref",
@@ -224,6 +237,7 @@ class MessageStore:
                 ":now": {"N": str(epoch_seconds(self._clock()))},
             },
             limit=limit,
+            **start,
         )
 
     def due(self, shard: int, now: datetime, limit: int, start: DueCursor = None) -> tuple[list[DueMessage], DueCursor]:

@@ -276,8 +276,14 @@ class Tracker:
             raise MessageNotFoundError(f"no {provider} message with this id is tracked here")
         return list(reversed(events))
 
-    def by_reference(self, reference: str, limit: int = 100) -> list[Item]:
-        return self._store.by_reference(reference, limit)
+    def by_reference(
+        self, reference: str, limit: int = 100, after: Mapping[str, str] | None = None
+    ) -> tuple[list[Item], bool]:
+        """One page of the messages with this reference, oldest first, after the message `after`;
+        and whether more follow (one item more is read to know, so a last page is never full
+        of nothing)."""
+        items = self._store.by_reference(reference, limit + 1, after)
+        return items[:limit], len(items) > limit
 
     def expire(self, provider: str, message_id: str, deadline: datetime) -> Ingested:
         """No final word before the deadline: `expired`, which a later real outcome still replaces."""
