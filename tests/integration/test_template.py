@@ -139,3 +139,45 @@ def test_alarms_notify_the_topic_only_when_one_is_given(transformed: dict[str, A
             assert alarm["Properties"][key] == {
                 "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
             }, name
+
+
+def test_the_local_gateway_answers_as_api_gateway_would(env: pytest.MonkeyPatch) -> None:
+    """Unknown route or method, missing or wrong key, a body over 10 MB, a crashing function."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    import requests
+
+    from functions.status_api import app as status_api
+    from tests.support import local_api
+
+    def crash(event: Any, context: Any) -> Any:
+        raise RuntimeError("boom")
+
+    env.setattr(status_api, "lambda_handler", crash)  # before the gateway first loads the function
+    with local_api(env, "gateway-key", containers=1) as url:
+
+        def error(response: requests.Response) -> tuple[int, str, str, Any]:
+            assert response.headers["Content-Type"] == "application/json"
+            body = response.json()
+            assert set(body["error"]) == ERROR_SHAPE_KEYS
+            return response.status_code, body["error"]["code"], body["error"]["message"], body["error"]["target"]
+
+        assert error(requests.get(f"{url}/v2/nothing", timeout=10)) == (404, "RouteNotFound", "no such route", None)
+        assert error(requests.delete(f"{url}/v1/messages", timeout=10))[:2] == (404, "RouteNotFound")
+        forbidden = (403, "Forbidden", "missing or invalid API key", "x-api-key")
+        assert error(requests.get(f"{url}/v1/messages?reference=r", timeout=10)) == forbidden
+        wrong = requests.get(f"{url}/v1/messages?reference=r", headers={"x-api-key": "guess"}, timeout=10)
+        assert error(wrong) == forbidden
+        crashed = requests.get(f"{url}/v1/messages?reference=r", headers={"x-api-key": "gateway-key"}, timeout=10)
+        assert error(crashed)[:2] == (502, "BadGateway")
+
+        address = urlsplit(url)
+        connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+        connection.putrequest("POST", "/v1/callbacks/wunderkind")
+        connection.putheader("Content-Length", str(10 * 1024 * 1024 + 1))
+        connection.endheaders()
+        too_large = connection.getresponse()
+        assert too_large.status == 413
+        assert json.loads(too_large.read())["error"]["code"] == "PayloadTooLarge"
+        connection.close()
