@@ -149,14 +149,16 @@ def install() -> None:
             state = _running.get()
             if state is not None:
                 function, policies = state
-                action, resources = describe(self, operation_name, api_params)
-                call = Call(function, action, resources, environment_snapshot())
-                for recorder in list(_recorders):
-                    recorder(call)
+                environment = environment_snapshot()
+                calls = [Call(function, a, r, environment) for a, r in describe(self, operation_name, api_params)]
+                for call in calls:
+                    for recorder in list(_recorders):
+                        recorder(call)
                 if policies is not None:
-                    denied = policies.check(call)
-                    if denied:
-                        raise access_denied(operation_name, denied[0])
+                    for call in calls:
+                        denied = policies.check(call)
+                        if denied:
+                            raise access_denied(operation_name, denied[0])
             return original_call(self, operation_name, api_params)
 
         def submit(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -208,19 +210,34 @@ def _parameter_arn(region: str, name: str) -> str:
     return _arn("ssm", region, f"parameter{name}" if name.startswith("/") else f"parameter/{name}")
 
 
-def describe(client: Any, operation_name: str, params: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
-    """The IAM action and the resources (ARNs) one API call acts on."""
+# DynamoDB transactions have no IAM action of their own: each item needs its own action.
+_TRANSACT_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+def describe(client: Any, operation_name: str, params: Mapping[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
+    """The IAM actions and the resources (ARNs) one API call needs (several for a transaction)."""
     model = client.meta.service_model
     prefix = model.signing_name or model.endpoint_prefix
     region = client.meta.region_name or REGION
     resources: list[str] = []
+    if prefix == "dynamodb" and operation_name in ("TransactWriteItems", "TransactGetItems"):
+        needed: dict[str, list[str]] = {}
+        for item in params.get("TransactItems", []):
+            for kind, operation in item.items():
+                arn = _arn("dynamodb", region, f"table/{operation['TableName']}")
+                needed.setdefault(f"dynamodb:{_TRANSACT_ITEM_ACTIONS[kind]}", []).append(arn)
+        return [(action, tuple(dict.fromkeys(arns))) for action, arns in needed.items()]
     if prefix == "dynamodb":
         tables: list[str] = []
         if "TableName" in params:
             tables.append(params["TableName"])
         tables += list(params.get("RequestItems", {}))
-        for item in params.get("TransactItems", []):
-            tables += [operation["TableName"] for operation in item.values() if "TableName" in operation]
         for table in dict.fromkeys(tables):
             arn = _arn("dynamodb", region, f"table/{table}")
             index = params.get("IndexName")
@@ -230,7 +247,7 @@ def describe(client: Any, operation_name: str, params: Mapping[str, Any]) -> tup
         if "Path" in params:
             names.append(params["Path"])
         resources += [_parameter_arn(region, name) for name in names]
-    return f"{prefix}:{operation_name}", tuple(resources) or ("*",)
+    return [(f"{prefix}:{operation_name}", tuple(resources) or ("*",))]
 
 
 # -- evaluation ---------------------------------------------------------------------------------------

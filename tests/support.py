@@ -87,4 +87,7 @@ def local_api(
         yield f"http://{host!s}:{port}"
     finally:
         gateway.shutdown()
+        # moto's backends are per process, shared by every server it runs: leave no table behind
+        # for the next local_api.
+        boto3.client("dynamodb").delete_table(TableName=os.environ["TABLE_NAME"])
         dynamodb.stop()

@@ -160,10 +160,15 @@ def test_a_missing_action_is_reported_naming_the_function_the_action_and_the_res
 
 
 def test_an_action_the_role_never_had_is_reported(policies: iam.Policies) -> None:
-    """What once slipped through: register_many reading items back with BatchGetItem."""
+    """What slipped through before this check: register_many reads items back with BatchGetItem,
+    which StatusApiFunction's role lacked (the session check found it; the role has it now)."""
     environment = (("TABLE_NAME", TEST_ENV["TABLE_NAME"]),)
-    call = iam.Call("StatusApiFunction", "dynamodb:BatchGetItem", (TABLE_ARN,), environment)
-    assert policies.check(call) == [iam.Denied("StatusApiFunction", "dynamodb:BatchGetItem", TABLE_ARN)]
+    assert policies.check(iam.Call("StatusApiFunction", "dynamodb:BatchGetItem", (TABLE_ARN,), environment)) == []
+    assert policies.check(iam.Call("CallbacksFunction", "dynamodb:BatchGetItem", (TABLE_ARN,), environment)) == [
+        iam.Denied("CallbacksFunction", "dynamodb:BatchGetItem", TABLE_ARN)
+    ]
+    call = iam.Call("StatusApiFunction", "dynamodb:Scan", (TABLE_ARN,), environment)
+    assert policies.check(call) == [iam.Denied("StatusApiFunction", "dynamodb:Scan", TABLE_ARN)]
     # The table is whatever TABLE_NAME names where the function runs (Ref MessagesTable).
     other_table = TABLE_ARN.replace(TEST_ENV["TABLE_NAME"], "someone-elses-table")
     put = iam.Call("StatusApiFunction", "dynamodb:PutItem", (other_table,), environment)
@@ -241,3 +246,24 @@ def test_the_local_gateway_answers_access_denied_as_aws_does(policies: iam.Polic
     assert error["Code"] == "AccessDeniedException"
     assert f"is not authorized to perform: dynamodb:PutItem on resource: {TABLE_ARN}" in error["Message"]
     assert refused.value.operation_name == "PutItem"
+
+
+def test_a_transaction_needs_each_items_own_action() -> None:
+    """TransactWriteItems has no IAM action: each Put/Update/ConditionCheck needs its own."""
+    client = boto3.client("dynamodb")
+    items = [
+        {"Put": {"TableName": "a", "Item": {}}},
+        {"Update": {"TableName": "a", "Key": {}, "UpdateExpression": "SET x = :x"}},
+        {"Update": {"TableName": "b", "Key": {}, "UpdateExpression": "SET x = :x"}},
+    ]
+    table = f"arn:aws:dynamodb:us-east-1:{iam.ACCOUNT_ID}:table"
+    assert iam.describe(client, "TransactWriteItems", {"TransactItems": items}) == [
+        ("dynamodb:PutItem", (f"{table}/a",)),
+        ("dynamodb:UpdateItem", (f"{table}/a", f"{table}/b")),
+    ]
+    assert iam.describe(client, "Query", {"TableName": "a", "IndexName": "i"}) == [
+        ("dynamodb:Query", (f"{table}/a/index/i",))
+    ]
+    assert iam.describe(client, "BatchGetItem", {"RequestItems": {"a": {}, "b": {}}}) == [
+        ("dynamodb:BatchGetItem", (f"{table}/a", f"{table}/b"))
+    ]
