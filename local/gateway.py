@@ -2,7 +2,9 @@
 
 Each request becomes the event API Gateway would send (headers, multi-value headers, query
 strings, path parameters, raw body, request context) for the function the template names,
-with the API key enforced where the template requires it.
+with the API key enforced where the template requires it. What API Gateway answers itself (no
+such route, no key, too large, the function failed) comes from the template's GatewayResponses.
+With `policies` (local.iam), each function may call only what its role allows, as on AWS.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from local.template import ApiRoute, api_routes
+from local import iam
+from local.template import ApiRoute, GatewayResponse, api_routes, gateway_responses
+
+if TYPE_CHECKING:
+    from local.iam import Policies
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -61,8 +67,11 @@ class FunctionHost:
     go to different environments. The shared layer's clients are shared between them.
     """
 
-    def __init__(self, containers: int = 4) -> None:
+    def __init__(self, containers: int = 4, policies: Policies | None = None) -> None:
         self._containers = max(1, containers)
+        self._policies = policies
+        if policies is not None:
+            iam.install()
         self._idle: dict[str, queue.Queue[Handler]] = {}
         self._guard = threading.Lock()
 
@@ -79,7 +88,9 @@ class FunctionHost:
         pool = self._pool(module, attribute)
         handler = pool.get()
         try:
-            return handler(event, LambdaContext(function_name, timeout))
+            # The AWS calls it makes are this function's: checked against its role when policies are given.
+            with iam.running(function_name, self._policies):
+                return handler(event, LambdaContext(function_name, timeout))
         finally:
             pool.put(handler)
 
@@ -166,11 +177,18 @@ class LocalGateway(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, host: str, port: int, api_key: str, routes: list[ApiRoute] | None = None, containers: int = 4
+        self,
+        host: str,
+        port: int,
+        api_key: str,
+        routes: list[ApiRoute] | None = None,
+        containers: int = 4,
+        policies: Policies | None = None,
     ) -> None:
         self.api_key = api_key
         self.routes = routes if routes is not None else api_routes()
-        self.host_functions = FunctionHost(containers)
+        self.responses = gateway_responses()
+        self.host_functions = FunctionHost(containers, policies)
         self.extra_routes: dict[tuple[str, str], Callable[[], tuple[int, str, bytes]]] = {}
         super().__init__((host, port), _GatewayHandler)
 
@@ -179,6 +197,16 @@ class LocalGateway(ThreadingHTTPServer):
             if route.method in (method, "ANY") and route.pattern.match(path):
                 return route
         return None
+
+    def gateway_answer(self, response_type: str, status: int, message: str) -> tuple[int, dict[str, str], bytes]:
+        """What API Gateway answers itself: the template's GatewayResponse for the type, else its
+        DEFAULT_4XX/DEFAULT_5XX, else API Gateway's built-in {"message": ...}. `status` and `message`
+        are API Gateway's own for the situation."""
+        fallback = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+        response = self.responses.get(response_type) or self.responses.get(fallback)
+        if response is None:
+            response = GatewayResponse(response_type, None, {"Content-Type": "application/json"}, None)
+        return response.status_code or status, dict(response.headers), response.body(message)
 
 
 class _GatewayHandler(BaseHTTPRequestHandler):
@@ -193,7 +221,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         path = url.path
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
-            self._reply(413, {"Content-Type": "application/json"}, b'{"message":"Request Too Long"}')
+            self._reply(*self.server.gateway_answer("REQUEST_TOO_LARGE", 413, "Request Too Long"))
             self.close_connection = True
             return
         body = self.rfile.read(length) if length else b""
@@ -204,12 +232,14 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             return
         route = self.server.find_route(self.command, path)
         if route is None:
-            # What API Gateway answers for a method or path it does not have.
-            self._reply(403, {"Content-Type": "application/json"}, b'{"message":"Missing Authentication Token"}')
+            # A method or path the API does not have.
+            answer = self.server.gateway_answer("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+            self._reply(*answer)
             return
         given_key = self.headers.get("x-api-key")
         if route.api_key_required and given_key != self.server.api_key:
-            self._reply(403, {"Content-Type": "application/json"}, b'{"message":"Forbidden"}')
+            # Missing or wrong: API Gateway answers INVALID_API_KEY for both.
+            self._reply(*self.server.gateway_answer("INVALID_API_KEY", 403, "Forbidden"))
             return
         event = proxy_event(
             route,
@@ -226,8 +256,12 @@ class _GatewayHandler(BaseHTTPRequestHandler):
                 route.module, route.handler, route.function, route.timeout_seconds, event
             )
         except Exception:
-            self._reply(502, {"Content-Type": "application/json"}, b'{"message":"Internal server error"}')
+            # The function failed: API Gateway answers 502 (INTEGRATION_FAILURE).
+            self._reply(*self.server.gateway_answer("INTEGRATION_FAILURE", 502, "Internal server error"))
             raise
+        if not isinstance(result, dict) or not isinstance(result.get("statusCode", 200), int):
+            self._reply(*self.server.gateway_answer("INTEGRATION_FAILURE", 502, "Internal server error"))
+            return
         self._reply_lambda(result)
 
     def _reply_lambda(self, result: dict[str, Any]) -> None:
@@ -248,8 +282,8 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def __getattr__(self, name: str) -> Any:
-        # Every method reaches the routing (which answers 403 for what the API lacks, as API
-        # Gateway does), not the standard library's 501.
+        # Every method reaches the routing (which answers MISSING_AUTHENTICATION_TOKEN for what the
+        # API lacks, as API Gateway does), not the standard library's 501.
         if name.startswith("do_"):
             return self._serve
         raise AttributeError(name)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from local import template
+from local import iam, sam, template
 from local.gateway import FunctionHost, LocalGateway
 from local.simulators import SIMULATORS
 from local.simulators.base import Simulator
@@ -119,17 +119,30 @@ class LocalStack:
         self._start_simulators()
         os.environ.update(function_environment(self.settings))
         self._start_dynamodb()
+        self.policies = self._policies()
         self.gateway = LocalGateway(
             "127.0.0.1",
             int(self.settings["LOCAL_API_PORT"]),
             self.settings["LOCAL_API_KEY"],
             containers=int(self.settings["LOCAL_CONCURRENCY"]),
+            policies=self.policies,
         )
         self._serve_api_docs()
         self._serve(self.gateway.serve_forever, "gateway")
         self._configure_callbacks()
         self._start_schedules()
         self._write_state()
+
+    @staticmethod
+    def _policies() -> iam.Policies | None:
+        """The functions' roles from the transformed template: a call a role does not allow is
+        refused with AccessDeniedException, as on AWS (needs .venv-sam, where the translator is)."""
+        if not sam.available():
+            print(
+                "IAM is not enforced locally: run `make template-check` to install the SAM translator", file=sys.stderr
+            )
+            return None
+        return iam.Policies.from_template()
 
     def _serve_api_docs(self) -> None:
         """The OpenAPI document at /openapi.json and Swagger UI at /docs (its assets come with Powertools)."""
@@ -195,7 +208,7 @@ class LocalStack:
         return template.rate_seconds(expression or template.schedules()[0][1])
 
     def _start_schedules(self) -> None:
-        host = FunctionHost(containers=1)
+        host = FunctionHost(containers=1, policies=self.policies)
         for function, expression in template.schedules():
             interval = self.poll_interval_seconds(expression)
 

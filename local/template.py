@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -115,13 +116,25 @@ def functions(template: dict[str, Any] | None = None) -> dict[str, FunctionDef]:
     return result
 
 
+def _api_auth(template: dict[str, Any], event_properties: dict[str, Any]) -> dict[str, Any]:
+    """The Auth of the AWS::Serverless::Api an Api event belongs to (its RestApiId)."""
+    api_ref = event_properties.get("RestApiId", {})
+    name = api_ref.get("Ref") if isinstance(api_ref, dict) else None
+    api = template["Resources"].get(name, {}) if name else {}
+    auth: dict[str, Any] = api.get("Properties", {}).get("Auth", {})
+    return auth
+
+
 def api_routes(template: dict[str, Any] | None = None) -> list[ApiRoute]:
+    """Every Api event's route; a route needs the key if its event says so, or else if its API does."""
+    template = template or load()
     routes = []
     for function in functions(template).values():
         for event in function.events.values():
             if event["Type"] != "Api":
                 continue
             properties = event["Properties"]
+            default_key_required = _api_auth(template, properties).get("ApiKeyRequired", False)
             routes.append(
                 ApiRoute(
                     function=function.logical_id,
@@ -129,7 +142,7 @@ def api_routes(template: dict[str, Any] | None = None) -> list[ApiRoute]:
                     handler=function.handler,
                     method=properties["Method"].upper(),
                     path=properties["Path"],
-                    api_key_required=bool(properties.get("Auth", {}).get("ApiKeyRequired", False)),
+                    api_key_required=bool(properties.get("Auth", {}).get("ApiKeyRequired", default_key_required)),
                     timeout_seconds=function.timeout_seconds,
                 )
             )
@@ -158,3 +171,40 @@ def rate_seconds(expression: str) -> float:
         raise ValueError(f"only rate() schedules run locally, not {expression!r}")
     unit = {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]
     return int(match.group(1)) * unit
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """One of the API's GatewayResponses: what API Gateway answers itself for a response type."""
+
+    response_type: str
+    status_code: int | None  # None: API Gateway's own status for the situation
+    headers: dict[str, str]
+    template: str | None
+
+    def body(self, message: str) -> bytes:
+        """The body, with the $context variables the template uses substituted as API Gateway does
+        (templates are not VTL; $context.error.messageString is the message as a JSON string)."""
+        if self.template is None:
+            return json.dumps({"message": message}).encode()
+        text = self.template.replace("$context.error.messageString", json.dumps(message))
+        return text.replace("$context.error.message", json.dumps(message)[1:-1]).encode()
+
+
+def gateway_responses(template: dict[str, Any] | None = None) -> dict[str, GatewayResponse]:
+    """The GatewayResponses of the template's AWS::Serverless::Api, by response type."""
+    template = template or load()
+    (api,) = resources_of_type("AWS::Serverless::Api", template).values()
+    found = {}
+    for response_type, body in api.get("Properties", {}).get("GatewayResponses", {}).items():
+        headers = body.get("ResponseParameters", {}).get("Headers", {})
+        templates = body.get("ResponseTemplates", {})
+        status = body.get("StatusCode")
+        found[response_type] = GatewayResponse(
+            response_type=response_type,
+            status_code=int(status) if status is not None else None,
+            # Static header values are quoted ('application/json'); others name request values.
+            headers={name: str(value).strip("'") for name, value in headers.items()},
+            template=templates.get("application/json", next(iter(templates.values()), None)),
+        )
+    return found

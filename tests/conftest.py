@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from local.iam import Recorder
     from local.simulators.base import Simulator
     from local.simulators.comapi import ComapiSimulator
     from local.simulators.govdelivery import GovdeliverySimulator
@@ -54,6 +55,59 @@ def _atomic_moto() -> None:
 
 
 _atomic_moto()
+
+
+# Every AWS call a function makes in any test, checked at the end of the session against the
+# function's role in the transformed template (local.iam): moto does not check IAM.
+AWS_CALLS: Recorder | None = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_aws_calls() -> Iterator[None]:
+    """Record the AWS calls made while a function's handler runs, attributed to that function.
+
+    Each function module's lambda_handler is wrapped for the session (tests call them directly, or
+    through the local gateway, whose FunctionHost attributes its own copies); calls made outside
+    a handler (creating tables, reading items back) belong to no function."""
+    global AWS_CALLS
+    import importlib
+
+    from local import iam, template
+
+    recorder = iam.Recorder()
+    wrapped = []
+    for function in template.functions().values():
+        module = importlib.import_module(function.module)
+        handler = getattr(module, function.handler)
+        if getattr(handler, "__textstatus_function__", None) is None:
+            setattr(module, function.handler, iam.attributed(function.logical_id, handler))
+            wrapped.append((module, function.handler, handler))
+    AWS_CALLS = recorder
+    with iam.recording(recorder):
+        yield
+    for module, name, handler in wrapped:
+        setattr(module, name, handler)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a function made a call its role in the transformed template does not allow."""
+    if AWS_CALLS is None or not AWS_CALLS.calls:
+        return
+    from local import iam, sam
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    try:
+        denied = iam.Policies.from_template().check_all(AWS_CALLS.calls)
+        problems = [str(d) for d in denied]
+    except (sam.TransformError, iam.UnresolvableError) as exc:
+        problems = [f"the IAM check could not run: {exc}"]
+    functions = sorted({call.function for call in AWS_CALLS.calls})
+    if reporter is not None:
+        reporter.write_sep("-", f"IAM: {len(AWS_CALLS.calls)} distinct AWS calls by {', '.join(functions)}")
+        for problem in problems:
+            reporter.write_line(f"IAM DENIED: {problem}", red=True)
+    if problems:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

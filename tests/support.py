@@ -14,6 +14,7 @@ import pytest
 
 from local.dynamodb import LocalDynamoDB
 from local.gateway import LambdaContext, LocalGateway, proxy_event
+from local.iam import Policies
 from local.stack import free_port
 from local.template import api_routes, table_definition
 
@@ -69,17 +70,24 @@ def invoke(module: Any, event: dict[str, Any], timeout: int = 10) -> tuple[int, 
 
 
 @contextmanager
-def local_api(patch: pytest.MonkeyPatch, api_key: str, containers: int) -> Iterator[str]:
+def local_api(
+    patch: pytest.MonkeyPatch, api_key: str, containers: int, policies: Policies | None = None
+) -> Iterator[str]:
     """The template's API on the local gateway over the local DynamoDB server (real HTTP both
-    ways), with the template's table; yields the API's base URL."""
+    ways), with the template's table, each function allowed only what its role allows (`policies`,
+    by default the template's own); yields the API's base URL."""
     dynamodb = LocalDynamoDB(free_port()).start()
     patch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.url)
     create_table(os.environ["TABLE_NAME"], boto3.client("dynamodb"))
-    gateway = LocalGateway("127.0.0.1", free_port(), api_key, containers=containers)
+    policies = policies if policies is not None else Policies.from_template()
+    gateway = LocalGateway("127.0.0.1", free_port(), api_key, containers=containers, policies=policies)
     threading.Thread(target=gateway.serve_forever, daemon=True).start()
     host, port = gateway.server_address[:2]
     try:
         yield f"http://{host!s}:{port}"
     finally:
         gateway.shutdown()
+        # moto's backends are per process, shared by every server it runs: leave no table behind
+        # for the next local_api.
+        boto3.client("dynamodb").delete_table(TableName=os.environ["TABLE_NAME"])
         dynamodb.stop()

@@ -1,0 +1,95 @@
+"""The SAM transform, as CloudFormation applies it: samtranslator turns template.yaml into the
+CloudFormation template that is really deployed (functions, roles with their policies, the REST
+API with its methods and gateway responses).
+
+samtranslator pins its own pydantic (not ours), so it runs in .venv-sam, in a subprocess; the
+result is cached per template text and parameters for the life of the process.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Mapping
+from typing import Any
+
+from local.template import ROOT, TEMPLATE
+
+SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
+
+# The parameter combinations that change which resources or conditions the transform produces.
+# Add one here when a parameter switches resources on or off (egress/VPC, client-auth modes...):
+# every variant is translated and checked by tests/integration/test_template.py.
+VARIANTS: dict[str, dict[str, str]] = {
+    "defaults": {},
+    "alarm-topic": {"AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:textstatus-alarms"},
+}
+
+# Runs in .venv-sam. Local CodeUri/ContentUri become S3 URIs, as `sam package` / `sam deploy`
+# make them; managed policies are never looked up (no AWS account): a policy name that is not
+# an ARN fails the transform instead.
+_SCRIPT = r"""
+import json, os, sys
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+from samtranslator.model.exceptions import InvalidDocumentException
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+from samtranslator.yaml_helper import yaml_parse
+
+request = json.load(sys.stdin)
+template = yaml_parse(request["template"])
+for resource in template.get("Resources", {}).values():
+    properties = resource.get("Properties") or {}
+    for key in ("CodeUri", "ContentUri"):
+        if isinstance(properties.get(key), str) and not properties[key].startswith("s3://"):
+            properties[key] = "s3://textstatus-artifacts/" + properties[key].strip("/")
+try:
+    output = Translator(None, Parser()).translate(
+        template, parameter_values=request["parameters"], get_managed_policy_map=lambda: {}
+    )
+except InvalidDocumentException as exc:
+    print(json.dumps({"errors": [str(cause) for cause in exc.causes]}))
+    sys.exit(0)
+print(json.dumps({"template": output}))
+"""
+
+
+class TransformError(Exception):
+    """The SAM transform refused the template (what `sam deploy` would fail with)."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+_cache: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def available() -> bool:
+    return SAM_PYTHON.exists()
+
+
+def transform(parameters: Mapping[str, str] | None = None, template_text: str | None = None) -> dict[str, Any]:
+    """The CloudFormation template the SAM transform makes of template.yaml (or of `template_text`)."""
+    text = template_text if template_text is not None else TEMPLATE.read_text()
+    request = json.dumps({"template": text, "parameters": dict(parameters or {})}, sort_keys=True)
+    key = (text, request)
+    if key not in _cache:
+        if not available():
+            raise TransformError([f"no {SAM_PYTHON}: run `make template-check` to install the SAM translator"])
+        run = subprocess.run(  # noqa: S603 - our own interpreter and script
+            [str(SAM_PYTHON), "-c", _SCRIPT],
+            input=request,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if run.returncode != 0:
+            raise TransformError([run.stderr.strip() or f"samtranslator exited with {run.returncode}"])
+        answer = json.loads(run.stdout)
+        if "errors" in answer:
+            raise TransformError(answer["errors"])
+        _cache[key] = answer["template"]
+    copy: dict[str, Any] = json.loads(json.dumps(_cache[key]))  # callers may change it
+    return copy
