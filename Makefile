@@ -41,7 +41,9 @@ $(RUNTIME_VENV)/.installed: requirements-runtime.txt
 	$(RUNTIME_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-runtime.txt
 	@touch $@
 
-run: $(BIN)/.installed
+# The local stack and the tests enforce each function's IAM policy from the template as SAM
+# translates it: the translator lives in .venv-sam.
+run: $(BIN)/.installed $(SAM_VENV)/.installed
 	$(BIN)/python -m local
 
 test: lint typecheck template-check pytest build-check
@@ -60,7 +62,7 @@ template-check: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --region us-east-1 --template template.yaml
 
-pytest: $(BIN)/.installed
+pytest: $(BIN)/.installed $(SAM_VENV)/.installed
 	$(BIN)/pytest
 
 # sam build needs python3.12 on PATH: the project's virtualenv provides it.

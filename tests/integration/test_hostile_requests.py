@@ -88,6 +88,13 @@ CORPUS = [
     Hostile("register-empty-body", "POST", "/v1/messages", headers={"Content-Type": "application/json"}),
     Hostile("register-null", "POST", "/v1/messages", b"null"),
     Hostile("register-array", "POST", "/v1/messages", b"[]"),
+    Hostile(
+        "register-10k-digit-number",
+        "POST",
+        "/v1/messages",
+        b'{"provider": "comapi", "sendResponse": {"messageId": "m-1", "revision": ' + b"9" * 10_000 + b"}}",
+        codes=(400,),
+    ),
     Hostile("register-string", "POST", "/v1/messages", b'"wunderkind"'),
     Hostile("register-malformed", "POST", "/v1/messages", b"{provider: wunderkind}"),
     Hostile("register-truncated", "POST", "/v1/messages", b'{"provider": "wunderkind", "messageId": "ab'),

@@ -451,8 +451,15 @@ class Resolver(APIGatewayRestResolver):
                 f"bodies are limited to {self._max_body_bytes} bytes",
                 "body",
             )
-        if self._json_bodies and body and method in {"POST", "PUT", "PATCH"} and not _is_json(event):
-            return _refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", "send application/json", "body")
+        if self._json_bodies and body and method in {"POST", "PUT", "PATCH"}:
+            if not _is_json(event):
+                return _refusal(
+                    HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", "send application/json", "body"
+                )
+            if not event.get("isBase64Encoded") and _holds_unreadable_value(body):
+                return _refusal(
+                    HTTPStatus.BAD_REQUEST, "BadRequest", "the body holds a number too long to read", "body"
+                )
         allowed = self._query_parameters(method, str(event.get("resource") or ""))
         given = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters") or {}
         unknown = sorted(set(given) - allowed) if allowed is not None else []
@@ -489,6 +496,21 @@ def _refusal(status: HTTPStatus, code: str, message: str, target: str) -> dict[s
         "body": document.model_dump_json(),
         "isBase64Encoded": False,
     }
+
+
+def _holds_unreadable_value(body: str) -> bool:
+    """True for JSON that parses but holds a value Python refuses to read (an integer of more
+    than 4,300 digits raises a plain ValueError, which would otherwise be a 500). Malformed JSON
+    is left to the request validation (422), nesting too deep to its RecursionError handler."""
+    try:
+        json.loads(body)
+    except json.JSONDecodeError:
+        return False
+    except ValueError:
+        return True
+    except RecursionError:
+        return False
+    return False
 
 
 def _is_json(event: Mapping[str, Any]) -> bool:
