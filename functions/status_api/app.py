@@ -61,14 +61,19 @@ def register_messages(request: api.RegisterRequest) -> api.TrackedMessages:
     """Start tracking messages (idempotent): by id, or from the provider's own send response."""
     logger.append_keys(provider=request.provider)
     tracker = runtime.tracker()
+    ignored: list[str] = []
     if request.message_id is not None:
         registrations = [tracker.register(request.provider, request.message_id, request.reference, request.metadata)]
     else:
-        registrations = tracker.register_send_response(
+        named = tracker.register_send_response(
             request.provider, request.send_response, request.reference, request.metadata
         )
+        registrations, ignored = named.registrations, named.ignored
     return api.TrackedMessages(
-        messages=[api.TrackedMessage(**api.message_status(r.record).model_dump(), new=r.created) for r in registrations]
+        messages=[
+            api.TrackedMessage(**api.message_status(r.record).model_dump(), new=r.created) for r in registrations
+        ],
+        ignored=ignored,
     )
 
 

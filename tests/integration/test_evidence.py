@@ -353,3 +353,21 @@ def test_ssm_is_really_asked(aws: None) -> None:
     # The test above relies on the moto SSM answering "not found" for a parameter nobody created.
     with pytest.raises(ClientError):
         boto3.client("ssm").get_parameter(Name="/textstatus/wunderkind/missing", WithDecryption=True)
+
+
+# 2: one bad element never sinks the rest of a batch (a send response's, as a webhook's)
+
+
+def test_a_batch_send_response_with_a_bad_element_tracks_the_others_and_says_which(status_api: Any) -> None:
+    batch = [
+        {"index": 0, "messageId": "good-0"},
+        {"index": 1, "messageId": "../etc/passwd"},
+        "not an object",
+        {"index": 3, "messageId": "good-3"},
+    ]
+    code, answer = register(status_api, {"provider": "comapi", "sendResponse": batch})
+    assert code == 201, answer
+    assert [m["messageId"] for m in answer["messages"]] == ["good-0", "good-3"]
+    assert len(answer["ignored"]) == 2
+    assert all(reason.startswith(("item 1", "item 2")) for reason in answer["ignored"])
+    assert len(raw_items("STATUS")) == 2

@@ -118,7 +118,7 @@ class RegisterRequest(_CamelModel):
     )
     metadata: dict[MetadataKey, MetadataValue] | None = Field(None, max_length=MAX_METADATA_ENTRIES)
     send_response: (
-        dict[str, Any] | Annotated[list[dict[str, Any]], Field(max_length=MAX_MESSAGES_PER_REGISTRATION)] | None
+        dict[str, Any] | Annotated[list[Any], Field(max_length=MAX_MESSAGES_PER_REGISTRATION)] | None
     ) = Field(
         None,
         description=(
@@ -141,6 +141,12 @@ class TrackedMessage(MessageStatus):
 
 class TrackedMessages(BaseModel):
     messages: list[TrackedMessage]
+    ignored: list[str] = Field(
+        default_factory=list,
+        description="Elements of a batch send response that name no usable message, each with why; "
+        "the others are tracked all the same.",
+        examples=[["item 3: no valid messageId"]],
+    )
 
 
 class MessageList(_CamelModel):

@@ -19,7 +19,7 @@ from textstatus.errors import (
 )
 from textstatus.events import Observation, ReceivedEvent, Source
 from textstatus.observability import count, logger, publish
-from textstatus.providers.base import CallbackRequest, ProviderAdapter
+from textstatus.providers.base import CallbackRequest, ProviderAdapter, SentMessage
 from textstatus.providers.registry import PROVIDER_NAMES
 from textstatus.status import Reason, Status
 from textstatus.store import Item, MessageStore, Registration
@@ -33,6 +33,14 @@ class Ingested:
     duplicate: bool
     changed: bool
     record: Item | None
+
+
+@dataclass(frozen=True)
+class SendResponseRegistration:
+    """The messages a send response named, tracked; and why any of its elements were not."""
+
+    registrations: list[Registration]
+    ignored: list[str]
 
 
 @dataclass(frozen=True)
@@ -222,11 +230,30 @@ class Tracker:
         payload: Any,
         reference: str | None = None,
         metadata: Mapping[str, str] | None = None,
-    ) -> list[Registration]:
-        """Start tracking every message named in a provider's own send response."""
+    ) -> SendResponseRegistration:
+        """Start tracking every usable message named in a provider's own send response; the
+        elements that were not usable are reported, never a reason to drop the others."""
         now = self._clock()
         adapter = self.adapter(provider)
-        sent = adapter.messages_in_send_response(payload, now).messages
+        named = adapter.messages_in_send_response(payload, now)
+        if named.ignored:
+            logger.warning(
+                "send response elements not usable", extra={"provider": provider, "ignored": named.ignored[:20]}
+            )
+            count("RegistrationItemsInvalid", len(named.ignored))
+        return SendResponseRegistration(
+            self._register_sent(adapter, named.messages, reference, metadata, now), named.ignored
+        )
+
+    def _register_sent(
+        self,
+        adapter: ProviderAdapter,
+        sent: list[SentMessage],
+        reference: str | None,
+        metadata: Mapping[str, str] | None,
+        now: datetime,
+    ) -> list[Registration]:
+        provider = adapter.name
         if len(sent) == 1:
             first = sent[0].first
             if first is not None and sent[0].needs_confirmation:
