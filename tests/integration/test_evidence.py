@@ -371,3 +371,27 @@ def test_a_batch_send_response_with_a_bad_element_tracks_the_others_and_says_whi
     assert len(answer["ignored"]) == 2
     assert all(reason.startswith(("item 1", "item 2")) for reason in answer["ignored"])
     assert len(raw_items("STATUS")) == 2
+
+
+def test_the_events_of_a_batch_are_taken_in_concurrently_and_all_land(
+    callbacks: Any, status_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One after another, 1,000 events (two DynamoDB requests each) outlast Comapi's 10 seconds
+    # on AWS, and a batch retried whole never gets faster: it would be lost after 24 hours.
+    import threading
+
+    from textstatus.tracking import Tracker
+
+    threads: set[str] = set()
+    ingest = Tracker.ingest
+
+    def noting_thread(self: Tracker, *args: Any, **kwargs: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        time.sleep(0.01)
+        return ingest(self, *args, **kwargs)
+
+    monkeypatch.setattr(Tracker, "ingest", noting_thread)
+    batch = [comapi_envelope(f"c-{n}", "delivered", "2026-11-22T10:00:01Z", f"conc-{n}") for n in range(40)]
+    assert comapi_post(callbacks, batch) == (200, {"accepted": 40, "duplicates": 0, "ignored": 0})
+    assert len(threads) > 1
+    assert len(raw_items("STATUS")) == 40

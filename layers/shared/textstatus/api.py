@@ -117,15 +117,15 @@ class RegisterRequest(_CamelModel):
         None, pattern=REFERENCE_PATTERN, min_length=1, max_length=MAX_REFERENCE_LENGTH, examples=["order-1234"]
     )
     metadata: dict[MetadataKey, MetadataValue] | None = Field(None, max_length=MAX_METADATA_ENTRIES)
-    send_response: (
-        dict[str, Any] | Annotated[list[Any], Field(max_length=MAX_MESSAGES_PER_REGISTRATION)] | None
-    ) = Field(
-        None,
-        description=(
-            "The provider's own response to the send call, as received "
-            f"(a batch names at most {MAX_MESSAGES_PER_REGISTRATION} messages)."
-        ),
-        examples=[{"messageId": "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"}],
+    send_response: dict[str, Any] | Annotated[list[Any], Field(max_length=MAX_MESSAGES_PER_REGISTRATION)] | None = (
+        Field(
+            None,
+            description=(
+                "The provider's own response to the send call, as received "
+                f"(a batch names at most {MAX_MESSAGES_PER_REGISTRATION} messages)."
+            ),
+            examples=[{"messageId": "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"}],
+        )
     )
 
     @model_validator(mode="after")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from textstatus import config
 from textstatus.providers import registry
 from textstatus.store import MessageStore
-from textstatus.tracking import Tracker
+from textstatus.tracking import CALLBACK_CONCURRENCY, Tracker
 
 if TYPE_CHECKING:
     from textstatus.polling import Poller
@@ -32,6 +32,8 @@ def store() -> MessageStore:
             connect_timeout=2,
             read_timeout=5,
             tcp_keepalive=True,
+            # The events of a batched callback are written concurrently (tracking.CALLBACK_CONCURRENCY).
+            max_pool_connections=CALLBACK_CONCURRENCY,
         ),
     )
     return MessageStore(
