@@ -91,7 +91,7 @@ def rig(**settings: str) -> Iterator[Rig]:
         settings_ = config.settings()
         store = MessageStore(client, settings_.table_name, timedelta(days=30), clock)
         tracker = Tracker(store, registry.adapter, settings_, clock)
-        yield Rig(clock, tracker, lambda: Poller(tracker, settings_, clock), client)
+        yield Rig(clock, tracker, lambda: Poller(tracker, store, settings_, clock), client)
     runtime.reset()
 
 

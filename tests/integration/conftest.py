@@ -15,7 +15,7 @@ from tests.conftest import TEST_ENV
 from textstatus import config, runtime
 from textstatus.polling import Poller
 from textstatus.providers import registry
-from textstatus.store import MessageStore
+from textstatus.store import MessageStore, StatusRecord
 from textstatus.tracking import Tracker
 
 CALLBACK_HEADERS = {
@@ -73,7 +73,7 @@ class Rig:
     def run(self, remaining_ms: int = 60_000) -> Any:
         return self.poller.run(lambda: remaining_ms)
 
-    def record(self, message_id: str) -> dict[str, Any]:
+    def record(self, message_id: str) -> StatusRecord:
         record = self.store.get("wunderkind", message_id)
         assert record is not None
         return record
@@ -87,4 +87,4 @@ def rig(aws: None, wunderkind_sim: WunderkindSimulator, env: pytest.MonkeyPatch)
     shared = runtime.store()
     store = MessageStore(shared._client, settings.table_name, timedelta(days=settings.retention_days), clock)
     tracker = Tracker(store, registry.adapter, settings, clock)
-    return Rig(clock, tracker, Poller(tracker, settings, clock), store, wunderkind_sim)
+    return Rig(clock, tracker, Poller(tracker, store, settings, clock), store, wunderkind_sim)

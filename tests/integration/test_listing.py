@@ -13,7 +13,7 @@ import pytest
 
 from tests.integration.conftest import table_items
 from tests.support import api_event, invoke
-from textstatus.store import message_key
+from textstatus.store.encoding import message_key
 
 REFERENCE = "campaign-250"
 

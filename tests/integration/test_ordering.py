@@ -59,8 +59,8 @@ def test_every_arrival_order_of_a_messages_events_ends_in_the_greatest() -> None
             ).changed
         record = store.get("wunderkind", message_id)
         assert record is not None
-        assert (record["status"], record["providerStatus"]) == (want.status, want.provider_status), order
-        assert record["version"] == changes
+        assert (record.status, record.provider_status) == (want.status, want.provider_status), order
+        assert record.version == changes
         assert len(store.history("wunderkind", message_id)[0]) == len(EVENTS)
 
 
@@ -73,7 +73,7 @@ def test_duplicates_in_any_position_change_nothing() -> None:
     assert [o.duplicate for o in outcomes] == [False, True, False, True, False, True]
     record = store.get("wunderkind", MESSAGE_ID)
     assert record is not None
-    assert (record["status"], record["version"]) == (Status.DELIVERED, 1)
+    assert (record.status, record.version) == (Status.DELIVERED, 1)
     assert len(store.history("wunderkind", MESSAGE_ID)[0]) == 3
 
 
@@ -84,12 +84,12 @@ def test_a_late_real_outcome_replaces_expired_but_a_late_sending_does_not() -> N
     tracker.expire("wunderkind", MESSAGE_ID, T0 + timedelta(hours=72))
     record = runtime.store().get("wunderkind", MESSAGE_ID)
     assert record is not None
-    assert (record["status"], record["reason"]) == ("expired", "timeout")
+    assert (record.status, record.reason) == ("expired", "timeout")
     assert not tracker.ingest(observed("SENDING", 5), Source.CALLBACK).changed
     assert tracker.ingest(EVENTS[2], Source.CALLBACK).changed
     record = runtime.store().get("wunderkind", MESSAGE_ID)
     assert record is not None
-    assert (record["status"], record["final"], record.get("reason")) == ("delivered", True, None)
+    assert (record.status, record.final, record.reason) == ("delivered", True, None)
 
 
 @pytest.mark.usefixtures("aws")

@@ -68,19 +68,18 @@ def test_any_order_and_duplicates_end_in_the_greatest_event(
             changes.add(event.event_id)
         tracker.ingest(event, Source.CALLBACK)
     history = store.history("comapi", message_id)[0]
-    assert sorted((e["providerStatus"], e["providerEventAt"]) for e in history) == sorted(
-        (word, observation(message_id, word, second).event_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-        for word, second in distinct
+    assert sorted((e.event.observation.provider_status, e.event.observation.event_at) for e in history) == sorted(
+        (word, observation(message_id, word, second).event_at) for word, second in distinct
     )
-    assert {e["eventId"] for e in history if e["changedStatus"]} == changes
+    assert {e.event_id for e in history if e.changed_status} == changes
     record = store.get("comapi", message_id)
     assert greatest is not None
     assert record is not None
-    assert (record["status"], record.get("reason"), record["providerStatus"], record["orderKey"]) == (
+    assert (record.status, record.reason, record.provider_status, record.order_key) == (
         greatest.status,
         greatest.reason,
         greatest.provider_status,
         greatest.order_key,
     )
-    assert record["version"] == len(changes)
-    assert record["final"] is greatest.status.final  # type: ignore[union-attr]
+    assert record.version == len(changes)
+    assert record.final is greatest.status.final  # type: ignore[union-attr]

@@ -14,7 +14,6 @@ from local.simulators.wunderkind import WunderkindSimulator
 from local.stack import scheduled_event
 from tests.integration.conftest import Rig
 from textstatus import config, runtime
-from textstatus.clock import parse_iso
 from textstatus.polling import Poller
 from textstatus.providers import registry
 from textstatus.tracking import Tracker
@@ -56,11 +55,12 @@ def test_a_poll_that_changes_nothing_backs_off_exponentially(rig: Rig) -> None:
         summary = rig.run()
         assert (summary.polled, summary.changed) == (1, attempt == 1)
         record = rig.record(message_id)
-        delay = (parse_iso(record["nextPollAt"]) - rig.clock.now).total_seconds()
+        assert record.next_poll_at is not None
+        delay = (record.next_poll_at - rig.clock.now).total_seconds()
         if attempt > 1:
-            assert record["pollAttempt"] == attempt - 1
+            assert record.poll_attempt == attempt - 1
             assert initial <= delay <= initial * 2 ** (attempt - 1)
-    assert rig.record(message_id)["status"] == "sending"
+    assert rig.record(message_id).status == "sending"
 
 
 def test_a_message_not_yet_due_is_not_polled(rig: Rig) -> None:
@@ -76,13 +76,13 @@ def test_the_tracking_deadline_expires_a_message_and_it_leaves_the_index(rig: Ri
     summary = rig.run()
     assert summary.expired == 1
     record = rig.record(message_id)
-    assert (record["status"], record["reason"], record["final"], record["source"]) == (
+    assert (record.status, record.reason, record.final, record.source) == (
         "expired",
         "timeout",
         True,
         "deadline",
     )
-    assert "dueShard" not in record
+    assert record.next_poll_at is None  # out of the due index
     rig.clock.advance(days=1)
     assert rig.run().due == 0
 
@@ -93,7 +93,7 @@ def test_wunderkinds_seven_day_retention_ends_polling_before_a_longer_deadline(
     env.setenv("TRACKING_DEADLINE_HOURS", "500")
     config.reset()
     rig.poller = Poller(
-        Tracker(rig.store, registry.adapter, config.settings(), rig.clock), config.settings(), rig.clock
+        Tracker(rig.store, registry.adapter, config.settings(), rig.clock), rig.store, config.settings(), rig.clock
     )
     message_id = forever_sending(rig.sim)
     rig.tracker.register("wunderkind", message_id)
@@ -101,7 +101,7 @@ def test_wunderkinds_seven_day_retention_ends_polling_before_a_longer_deadline(
     assert rig.run().expired == 0
     rig.clock.advance(hours=1, minutes=1)
     assert rig.run().expired == 1
-    assert rig.record(message_id)["status"] == "expired"
+    assert rig.record(message_id).status == "expired"
 
 
 def test_a_429_pauses_the_provider_and_reschedules_its_messages_after_the_pause(rig: Rig) -> None:
@@ -114,9 +114,10 @@ def test_a_429_pauses_the_provider_and_reschedules_its_messages_after_the_pause(
     assert (summary.due, summary.throttled) == (3, 3)
     assert rig.sim.request_counts["/text/message/status"] == 1
     for message_id in ids:
-        resume = parse_iso(rig.record(message_id)["nextPollAt"])
+        resume = rig.record(message_id).next_poll_at
+        assert resume is not None
         assert resume == rig.clock.now + timedelta(seconds=30)
-        assert rig.record(message_id)["pollAttempt"] == 0
+        assert rig.record(message_id).poll_attempt == 0
 
 
 @pytest.mark.parametrize("fault", [Fault(status=500), Fault(status=200, body=b"<html>oops")], ids=["5xx", "not-json"])
@@ -128,8 +129,9 @@ def test_a_failing_provider_counts_a_failure_and_backs_off_that_message(rig: Rig
     summary = rig.run()
     assert (summary.failed, summary.changed) == (1, 0)
     record = rig.record(message_id)
-    assert record["pollAttempt"] == 1
-    assert parse_iso(record["nextPollAt"]) > rig.clock.now
+    assert record.poll_attempt == 1
+    assert record.next_poll_at is not None
+    assert record.next_poll_at > rig.clock.now
 
 
 def test_a_run_near_its_timeout_takes_no_work_and_leaves_it_due(rig: Rig) -> None:
@@ -178,12 +180,12 @@ def test_usajobs_not_found_keeps_polling_within_the_grace_period_then_expires(
     rig.clock.advance(minutes=10)
     summary = rig.run()
     assert (summary.polled, summary.expired) == (1, 0)
-    assert rig.store.get("usajobs", lost.message_id)["status"] == "accepted"  # type: ignore[index]
+    assert rig.store.get("usajobs", lost.message_id).status == "accepted"  # type: ignore[union-attr]
     rig.clock.advance(minutes=25)
     assert rig.run().expired == 1
     record = rig.store.get("usajobs", lost.message_id)
     assert record is not None
-    assert (record["status"], record["reason"], record["final"]) == ("expired", "timeout", True)
+    assert (record.status, record.reason, record.final) == ("expired", "timeout", True)
 
 
 def test_usajobs_a_receipt_within_the_grace_period_is_polled_to_its_outcome(rig: Rig, usajobs_sim: Any) -> None:
@@ -193,7 +195,7 @@ def test_usajobs_a_receipt_within_the_grace_period_is_polled_to_its_outcome(rig:
     assert rig.run().changed == 1
     record = rig.store.get("usajobs", message.message_id)
     assert record is not None
-    assert (record["status"], record["reason"], record["providerDetail"]) == (
+    assert (record.status, record.reason, record.provider_detail) == (
         "rejected",
         "opted_out",
         "4007: opted out",

@@ -22,7 +22,7 @@ def rebuild(rig: Rig) -> None:
     config.reset()
     registry.reset()
     rig.tracker = Tracker(rig.store, registry.adapter, config.settings(), rig.clock)
-    rig.poller = Poller(rig.tracker, config.settings(), rig.clock)
+    rig.poller = Poller(rig.tracker, rig.store, config.settings(), rig.clock)
 
 
 def wunderkind_messages(rig: Rig, count: int, plan: list[tuple[str, float]] | None = None) -> list[str]:
@@ -51,7 +51,7 @@ def test_a_run_takes_at_most_its_budget_oldest_first(rig: Rig, env: pytest.Monke
     first = rig.run()
     assert (first.due, first.changed) == (10, 10)
     assert (rig.run().due, rig.run().due) == (10, 5)
-    assert all(rig.record(message_id)["status"] == "delivered" for message_id in ids)
+    assert all(rig.record(message_id).status == "delivered" for message_id in ids)
 
 
 def test_the_poller_reads_the_due_index_and_never_scans(rig: Rig) -> None:
@@ -86,7 +86,7 @@ def test_a_failing_provider_does_not_hold_back_a_healthy_one(
     rig.clock.advance(hours=1)
     summary = rig.run()
     assert summary.by_provider["wunderkind"]["changed"] == 12
-    assert all(rig.record(message_id)["status"] == "delivered" for message_id in healthy)
+    assert all(rig.record(message_id).status == "delivered" for message_id in healthy)
     comapi = summary.by_provider["comapi"]
     assert comapi["failed"] >= CONSECUTIVE_FAILURE_LIMIT
     assert comapi["failed"] + comapi["deferred"] == 12
@@ -95,8 +95,8 @@ def test_a_failing_provider_does_not_hold_back_a_healthy_one(
     for message_id in broken:
         record = rig.store.get("comapi", message_id)
         assert record is not None
-        assert record["status"] == "accepted"
-        assert record["pollAttempt"] == 1
+        assert record.status == "accepted"
+        assert record.poll_attempt == 1
     comapi_sim.set_fault(None)
     rig.clock.advance(hours=3)
     assert rig.run().by_provider["comapi"]["changed"] == 12
@@ -111,7 +111,7 @@ def test_overlapping_runs_corrupt_nothing(rig: Rig, env: pytest.MonkeyPatch) -> 
 
     def run() -> None:
         try:
-            Poller(rig.tracker, config.settings(), rig.clock).run(lambda: 60_000)
+            Poller(rig.tracker, rig.store, config.settings(), rig.clock).run(lambda: 60_000)
         except BaseException as exc:  # noqa: BLE001 - the test reports any failure
             errors.append(exc)
 
@@ -123,10 +123,10 @@ def test_overlapping_runs_corrupt_nothing(rig: Rig, env: pytest.MonkeyPatch) -> 
     assert errors == []
     for message_id in ids:
         record = rig.record(message_id)
-        assert (record["status"], record["version"]) == ("delivered", 2)
-        assert "dueShard" not in record
+        assert (record.status, record.version) == ("delivered", 2)
+        assert record.next_poll_at is None  # out of the due index
         events = rig.store.history("wunderkind", message_id)[0]
-        assert sorted(e.get("providerStatus", "") for e in events) == ["", "DELIVERED"]
+        assert sorted(e.event.observation.provider_status or "" for e in events) == ["", "DELIVERED"]
 
 
 def test_each_run_publishes_totals_and_per_provider_metrics_with_lag(

@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from textstatus.clock import parse_iso, utcnow
+from textstatus.clock import utcnow
 from textstatus.config import Settings
 from textstatus.errors import ProviderError, ProviderThrottledError, StorageUnavailableError, TextStatusError
 from textstatus.events import Source
 from textstatus.observability import count, logger, publish
-from textstatus.store import POLL_SHARDS, DueCursor, DueMessage
+from textstatus.store import POLL_SHARDS, DueCursor, DueMessage, MessageStore
 from textstatus.tracking import Tracker
 
 # Leave this much of the Lambda's time unused: enough for one provider call to time out
@@ -66,8 +66,11 @@ class PollSummary:
 
 
 class Poller:
-    def __init__(self, tracker: Tracker, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, tracker: Tracker, store: MessageStore, settings: Settings, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self._tracker = tracker
+        self._store = store
         self._settings = settings
         self._clock = clock
         self._lock = threading.Lock()
@@ -85,7 +88,7 @@ class Poller:
         so a run reads about as many index items as it polls, however the work is spread.
         """
         budget = self._settings.poll_batch_size
-        store = self._tracker.store
+        store = self._store
         cursors: dict[int, DueCursor] = dict.fromkeys(range(POLL_SHARDS))
         due: list[DueMessage] = []
         while cursors and len(due) < budget:
@@ -109,7 +112,7 @@ class Poller:
         due = self.due_messages(started)
         summary.due = len(due)
         if due:
-            summary.oldest_lag_seconds = max(0.0, (started - parse_iso(due[0].next_poll_at)).total_seconds())
+            summary.oldest_lag_seconds = max(0.0, (started - due[0].next_poll_at).total_seconds())
         by_provider: dict[str, list[DueMessage]] = defaultdict(list)
         for message in due:
             by_provider[message.provider].append(message)
@@ -188,7 +191,7 @@ class Poller:
         provider, message_id = message.provider, message.message_id
         paused_until = self._paused_until.get(provider)
         if paused_until is not None and now < paused_until:
-            self._tracker.store.reschedule(provider, message_id, paused_until, message.poll_attempt, now)
+            self._store.reschedule(provider, message_id, paused_until, message.poll_attempt, now)
             return "throttled"
         adapter = self._tracker.adapter(provider)
         try:
@@ -200,7 +203,7 @@ class Poller:
             logger.warning(
                 "provider throttled: pausing it", extra={"provider": provider, "retry_after": exc.retry_after}
             )
-            self._tracker.store.reschedule(provider, message_id, resume, message.poll_attempt, now)
+            self._store.reschedule(provider, message_id, resume, message.poll_attempt, now)
             return "throttled"
         except ProviderError as exc:
             logger.warning("poll failed", extra={"provider": provider, "message_id": message_id, "error": exc.code})
@@ -228,17 +231,17 @@ class Poller:
     def _backoff(self, message: DueMessage, now: datetime, deadline: datetime) -> None:
         attempt = message.poll_attempt + 1
         next_poll = min(self._tracker.next_poll_at(now, attempt), deadline)
-        self._tracker.store.reschedule(message.provider, message.message_id, next_poll, attempt, now)
+        self._store.reschedule(message.provider, message.message_id, next_poll, attempt, now)
 
     def _publish(self, summary: PollSummary, started: datetime, due: list[DueMessage]) -> None:
         """Run totals (no dimension) and, per provider, its counts and the lag of its oldest due message."""
         for name in OUTCOMES:
             count(f"Poll{name.capitalize()}", getattr(summary, name))
-        oldest: dict[str, str] = {}
+        oldest: dict[str, datetime] = {}
         for message in due:
             oldest.setdefault(message.provider, message.next_poll_at)
         for provider, counts in summary.by_provider.items():
-            lag = max(0.0, (started - parse_iso(oldest[provider])).total_seconds()) if provider in oldest else 0.0
+            lag = max(0.0, (started - oldest[provider]).total_seconds()) if provider in oldest else 0.0
             failing = int(provider in summary.failing_providers)
             publish(
                 {"provider": provider},

@@ -53,7 +53,7 @@ def tracker() -> Tracker:
 def poller() -> Poller:
     from textstatus.polling import Poller  # only the poller function needs it (and its thread pools)
 
-    return Poller(tracker(), config.settings())
+    return Poller(tracker(), store(), config.settings())
 
 
 def reset() -> None:

@@ -22,7 +22,7 @@ from textstatus.observability import count, logger, publish
 from textstatus.providers.base import CallbackRequest, ProviderAdapter, SentMessage
 from textstatus.providers.registry import PROVIDER_NAMES
 from textstatus.status import Reason, Status
-from textstatus.store import Item, MessageStore, Registration
+from textstatus.store import HistoryEntry, MessageStore, Registration, StatusRecord
 
 # Events of one callback taken in at once (within the DynamoDB client's connection pool).
 CALLBACK_CONCURRENCY = 16
@@ -34,7 +34,7 @@ RETENTION_SAFETY_MARGIN = timedelta(hours=1)
 class Ingested:
     duplicate: bool
     changed: bool
-    record: Item | None
+    record: StatusRecord | None
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,6 @@ class Tracker:
         self._settings = settings
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
-
-    @property
-    def store(self) -> MessageStore:
-        return self._store
 
     def adapter(self, provider: str) -> ProviderAdapter:
         return self._adapters(provider)
@@ -117,13 +113,13 @@ class Tracker:
         else:
             record = self._store.apply(stored, self.next_poll_at(now, 0))
         if record is not None:
-            publish({"provider": kept.provider, "status": record["status"]}, {"StatusTransitions": 1})
+            publish({"provider": kept.provider, "status": record.status.value}, {"StatusTransitions": 1})
             logger.info(
                 "status changed",
                 extra={
                     "provider": kept.provider,
                     "message_id": kept.message_id,
-                    "status": record["status"],
+                    "status": record.status.value,
                     "source": source.value,
                 },
             )
@@ -176,7 +172,7 @@ class Tracker:
 
     # Client API --------------------------------------------------------------------------
 
-    def status(self, provider: str, message_id: str, refresh: bool = False) -> Item:
+    def status(self, provider: str, message_id: str, refresh: bool = False) -> StatusRecord:
         """The current status; asks the provider when the message is unknown here, or on refresh.
 
         A stored status is read without the provider's settings: the records of a provider
@@ -297,7 +293,7 @@ class Tracker:
             event_at=now,
         )
 
-    def history(self, provider: str, message_id: str) -> list[Item]:
+    def history(self, provider: str, message_id: str) -> list[HistoryEntry]:
         """Every event, newest first, each marked with whether it changed the current status
         (as recorded by the conditional update that applied it). Needs no provider settings."""
         require_known(provider)
@@ -308,7 +304,7 @@ class Tracker:
 
     def by_reference(
         self, reference: str, limit: int = 100, after: Mapping[str, str] | None = None
-    ) -> tuple[list[Item], bool]:
+    ) -> tuple[list[StatusRecord], bool]:
         """One page of the messages with this reference, oldest first, after the message `after`;
         and whether more follow (one item more is read to know, so a last page is never full
         of nothing)."""

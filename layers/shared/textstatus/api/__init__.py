@@ -1,0 +1,71 @@
+"""The HTTP contract shared by the functions that serve HTTP.
+
+- `models`: the resources (requests and answers) and the one mapping from stored records to them;
+- `errors`: the one error shape, and every error mapped to it once;
+- `openapi`: what the OpenAPI document says each route can answer, and the API key scheme;
+- `paging`: opaque cursors for listing by reference;
+- `resolver`: the resolver every function uses, with the checks made before routing (body size,
+  content type, unknown query parameters) in one place, so no route can forget them.
+"""
+
+from textstatus.api.errors import ErrorResponse, error_response, install_error_handlers
+from textstatus.api.models import (
+    MAX_MESSAGES_PER_REGISTRATION,
+    MAX_METADATA_ENTRIES,
+    MAX_REFERENCE_LENGTH,
+    PROVIDER_PATTERN,
+    CallbackAck,
+    MessageEvent,
+    MessageHistory,
+    MessageList,
+    MessageStatus,
+    RegisterRequest,
+    TrackedMessage,
+    TrackedMessages,
+    message_event,
+    message_status,
+)
+from textstatus.api.openapi import (
+    API_KEY,
+    ERROR_RESPONSES,
+    PROVIDER_BAD_GATEWAY,
+    STATUS_ROUTE_RESPONSES,
+    configure_openapi,
+    documented,
+)
+from textstatus.api.paging import MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from textstatus.api.resolver import MAX_CALLBACK_BYTES, MAX_REQUEST_BYTES, Resolver, any_query_parameters
+
+__all__ = [
+    "API_KEY",
+    "ERROR_RESPONSES",
+    "MAX_CALLBACK_BYTES",
+    "MAX_CURSOR_LENGTH",
+    "MAX_MESSAGES_PER_REGISTRATION",
+    "MAX_METADATA_ENTRIES",
+    "MAX_PAGE_SIZE",
+    "MAX_REFERENCE_LENGTH",
+    "MAX_REQUEST_BYTES",
+    "PROVIDER_BAD_GATEWAY",
+    "PROVIDER_PATTERN",
+    "STATUS_ROUTE_RESPONSES",
+    "CallbackAck",
+    "ErrorResponse",
+    "MessageEvent",
+    "MessageHistory",
+    "MessageList",
+    "MessageStatus",
+    "RegisterRequest",
+    "Resolver",
+    "TrackedMessage",
+    "TrackedMessages",
+    "any_query_parameters",
+    "configure_openapi",
+    "decode_cursor",
+    "documented",
+    "encode_cursor",
+    "error_response",
+    "install_error_handlers",
+    "message_event",
+    "message_status",
+]

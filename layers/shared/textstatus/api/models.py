@@ -1,0 +1,169 @@
+"""The API's resources: request and response models, and how a stored record becomes one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
+
+from textstatus.clock import iso
+from textstatus.events import MESSAGE_ID_PATTERN, REFERENCE_PATTERN
+from textstatus.store import HistoryEntry, StatusRecord
+
+
+class _CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class MessageStatus(_CamelModel):
+    """The current, normalized status of one message."""
+
+    provider: str = Field(examples=["wunderkind"])
+    message_id: str = Field(examples=["f9eea82a-ce63-4dfa-ae8e-09b891f446cc"])
+    status: str = Field(examples=["delivered"])
+    final: bool
+    reason: str | None = None
+    provider_status: str | None = Field(None, examples=["DELIVERED"])
+    provider_detail: str | None = None
+    segments: dict[str, int] | None = None
+    recipients: dict[str, int] | None = None
+    reference: str | None = Field(None, examples=["order-1234"])
+    metadata: dict[str, str] = Field(default_factory=dict)
+    source: str = Field(examples=["callback"])
+    provider_event_at: str | None = None
+    created_at: str
+    updated_at: str
+    last_polled_at: str | None = None
+    next_poll_at: str | None = None
+    expires_at: str
+    version: int
+
+
+class MessageEvent(_CamelModel):
+    """One report about a message: a callback, a poll, a lookup, a registration or a deadline."""
+
+    event_id: str
+    source: str = Field(examples=["callback"])
+    status: str | None = Field(None, description="The normalized status; null when the provider's word is unknown.")
+    reason: str | None = None
+    provider_status: str | None = Field(None, examples=["DELIVERED"])
+    provider_detail: str | None = None
+    provider_event_at: str
+    received_at: str
+    changed_status: bool
+
+
+class MessageHistory(_CamelModel):
+    provider: str
+    message_id: str
+    events: list[MessageEvent]
+
+
+PROVIDER_PATTERN = r"^[a-z]{1,32}$"
+MAX_REFERENCE_LENGTH = 256
+MAX_METADATA_ENTRIES = 20
+# A batch send response (Comapi's) names at most this many messages: each one is a conditional
+# write in one transaction, and a request must finish well inside the function's timeout.
+MAX_MESSAGES_PER_REGISTRATION = 100
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+MetadataValue = Annotated[str, StringConstraints(max_length=256)]
+
+
+class RegisterRequest(_CamelModel):
+    """Start tracking: one message by id, or every message in a provider's own send response."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    provider: str = Field(pattern=PROVIDER_PATTERN, examples=["wunderkind"])
+    message_id: str | None = Field(None, pattern=MESSAGE_ID_PATTERN, examples=["f9eea82a-ce63-4dfa-ae8e-09b891f446cc"])
+    reference: str | None = Field(
+        None, pattern=REFERENCE_PATTERN, min_length=1, max_length=MAX_REFERENCE_LENGTH, examples=["order-1234"]
+    )
+    metadata: dict[MetadataKey, MetadataValue] | None = Field(None, max_length=MAX_METADATA_ENTRIES)
+    send_response: dict[str, Any] | Annotated[list[Any], Field(max_length=MAX_MESSAGES_PER_REGISTRATION)] | None = (
+        Field(
+            None,
+            description=(
+                "The provider's own response to the send call, as received "
+                f"(a batch names at most {MAX_MESSAGES_PER_REGISTRATION} messages)."
+            ),
+            examples=[{"messageId": "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"}],
+        )
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_name_messages(self) -> Self:
+        if (self.message_id is None) == (self.send_response is None):
+            raise ValueError("give exactly one of messageId and sendResponse")
+        return self
+
+
+class TrackedMessage(MessageStatus):
+    new: bool = Field(description="True when this request started tracking the message.")
+
+
+class TrackedMessages(BaseModel):
+    messages: list[TrackedMessage]
+    ignored: list[str] = Field(
+        default_factory=list,
+        description="Elements of a batch send response that name no usable message, each with why; "
+        "the others are tracked all the same.",
+        examples=[["item 3: no valid messageId"]],
+    )
+
+
+class MessageList(_CamelModel):
+    """One page of the messages with a reference, oldest first."""
+
+    messages: list[MessageStatus]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null when there are no more messages."
+    )
+
+
+class CallbackAck(BaseModel):
+    accepted: int
+    duplicates: int
+    ignored: int
+
+
+def message_status(record: StatusRecord) -> MessageStatus:
+    """The one mapping from a stored status to the API's resource."""
+    return MessageStatus(
+        provider=record.provider,
+        message_id=record.message_id,
+        status=record.status.value,
+        final=record.final,
+        reason=record.reason.value if record.reason else None,
+        provider_status=record.provider_status,
+        provider_detail=record.provider_detail,
+        segments=dict(record.segments) if record.segments is not None else None,
+        recipients=dict(record.recipients) if record.recipients is not None else None,
+        reference=record.reference,
+        metadata=dict(record.metadata),
+        source=record.source.value,
+        provider_event_at=iso(record.provider_event_at),
+        created_at=iso(record.created_at),
+        updated_at=iso(record.updated_at),
+        last_polled_at=iso(record.last_polled_at) if record.last_polled_at else None,
+        next_poll_at=iso(record.next_poll_at) if record.next_poll_at else None,
+        expires_at=iso(record.expires_at),
+        version=record.version,
+    )
+
+
+def message_event(entry: HistoryEntry) -> MessageEvent:
+    """The one mapping from a history entry to the API's resource."""
+    observation = entry.event.observation
+    return MessageEvent(
+        event_id=entry.event_id,
+        source=entry.event.source.value,
+        status=observation.status.value if observation.status else None,
+        reason=observation.reason.value if observation.reason else None,
+        provider_status=observation.provider_status,
+        provider_detail=observation.provider_detail,
+        provider_event_at=iso(observation.event_at),
+        received_at=iso(entry.event.received_at),
+        changed_status=entry.changed_status,
+    )

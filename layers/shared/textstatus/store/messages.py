@@ -1,0 +1,226 @@
+"""A message's reads, its history, and the conditional status update that enforces the rule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from textstatus.clock import iso
+from textstatus.events import ReceivedEvent
+from textstatus.store.encoding import (
+    DUE_INDEX,
+    EVENT_PREFIX,
+    REFERENCE_INDEX,
+    STATUS_SK,
+    DueCursor,
+    due_attributes,
+    due_message,
+    event_item,
+    from_item,
+    history_entry,
+    message_key,
+    received_event,
+    status_attributes,
+    status_record,
+    to_attr,
+)
+from textstatus.store.records import DueMessage, HistoryEntry, StatusRecord
+from textstatus.store.requests import ConditionFailedError, Table, dynamodb_errors
+from textstatus.store.updates import Update
+
+
+class Messages(Table):
+    # Reads -------------------------------------------------------------------------------
+
+    def get(self, provider: str, message_id: str) -> StatusRecord | None:
+        with dynamodb_errors():
+            response = self._client.get_item(TableName=self._table, Key=message_key(provider, message_id))
+        raw = response.get("Item")
+        item = from_item(raw) if raw else None
+        return status_record(item) if item is not None and self._live(item) else None
+
+    def history(self, provider: str, message_id: str) -> tuple[list[HistoryEntry], StatusRecord | None]:
+        """Every stored event of a message in the order they were received; and the current
+        status (None if the message is not tracked).
+
+        One query reads the whole partition (the status and its events). Whether an event
+        changed the status is what the conditional update recorded when it was applied (the
+        status item's `changedBy` set), never a replay.
+        """
+        items = self._query(
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="expiresAt > :now",
+            ExpressionAttributeValues={":pk": message_key(provider, message_id)["pk"], ":now": self._now_epoch()},
+        )
+        status = next((status_record(item) for item in items if item["sk"] == STATUS_SK), None)
+        changed_by = status.changed_by if status is not None else frozenset()
+        events = [history_entry(item, changed_by) for item in items if str(item["sk"]).startswith(EVENT_PREFIX)]
+        return sorted(events, key=lambda entry: (entry.event.received_at, entry.event_id)), status
+
+    def by_reference(self, reference: str, limit: int, after: Mapping[str, str] | None = None) -> list[StatusRecord]:
+        """Up to `limit` live messages with this reference, oldest first (by `createdAt`), starting
+        after the message `after` (its `provider`, `messageId` and `createdAt`) when given.
+
+        DynamoDB applies `Limit` before the filter that drops expired items, so one page can come
+        back short while more exist: `_query` reads on until `limit` items or the index's end.
+        """
+        start: dict[str, Any] = {}
+        if after is not None:
+            start["ExclusiveStartKey"] = {
+                **message_key(after["provider"], after["messageId"]),
+                "reference": {"S": reference},
+                "createdAt": {"S": after["createdAt"]},
+            }
+        items = self._query(
+            IndexName=REFERENCE_INDEX,
+            KeyConditionExpression="#ref = :ref",
+            FilterExpression="expiresAt > :now",
+            ExpressionAttributeNames={"#ref": "reference"},
+            ExpressionAttributeValues={":ref": {"S": reference}, ":now": self._now_epoch()},
+            limit=limit,
+            **start,
+        )
+        return [status_record(item) for item in items]
+
+    def due(self, shard: int, now: datetime, limit: int, start: DueCursor = None) -> tuple[list[DueMessage], DueCursor]:
+        """Up to `limit` non-final messages of one shard whose next poll time has come, oldest
+        first, from `start`; and where to go on from (None when the shard has no more)."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": DUE_INDEX,
+            "KeyConditionExpression": "dueShard = :shard AND nextPollAt <= :now",
+            "ExpressionAttributeValues": {":shard": {"S": str(shard)}, ":now": {"S": iso(now)}},
+            "Limit": limit,
+        }
+        if start:
+            params["ExclusiveStartKey"] = start
+        with dynamodb_errors():
+            response = self._client.query(**params)
+        messages = [due_message(from_item(raw)) for raw in response.get("Items", [])]
+        return messages, response.get("LastEvaluatedKey") or None
+
+    # Writes ------------------------------------------------------------------------------
+
+    def record_event(self, event: ReceivedEvent) -> tuple[ReceivedEvent, bool]:
+        """Store one event in the history unless it is already there.
+
+        Returns the event as stored (the first copy, when this one is a duplicate) and whether
+        it was a duplicate. One write; a duplicate costs the same single failed put and
+        hands back the stored copy without a read. An event once written is never rewritten.
+        """
+        try:
+            with dynamodb_errors():
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=event_item(event, self._history_expires_at(event.received_at)),
+                    ConditionExpression="attribute_not_exists(sk)",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ConditionFailedError as failed:
+            return (received_event(failed.old) if failed.old else event), True
+        return event, False
+
+    def apply(self, event: ReceivedEvent, next_poll_at: datetime | None) -> StatusRecord | None:
+        """Make `event` the current status if it is greater by the ordering rule.
+
+        The rule is enforced by DynamoDB (`orderKey < :key`), so concurrent writers cannot
+        move a status backwards and a duplicate changes nothing. The same update adds the
+        event's id to the status item's `changedBy`, so the history says which events changed
+        the status from what DynamoDB actually did. Returns the new record when it changed,
+        else None. `next_poll_at` schedules the next poll of a non-final message.
+        """
+        if event.observation.status is None or event.observation.order_key is None:
+            return None
+        update = self._status_update(event, next_poll_at)
+        try:
+            with dynamodb_errors():
+                response = self._client.update_item(
+                    **update.params(
+                        self._table,
+                        condition="attribute_not_exists(orderKey) OR orderKey < :key",
+                        condition_values={":key": to_attr(event.observation.order_key)},
+                        return_values="ALL_NEW",
+                    )
+                )
+        except ConditionFailedError:
+            return None
+        return status_record(from_item(response.get("Attributes", {})))
+
+    def track_unknown(self, event: ReceivedEvent, next_poll_at: datetime | None) -> StatusRecord | None:
+        """Start tracking a message first heard of through a word we do not know.
+
+        The provider has the message, so it is `accepted` (reason `unknown`, the provider's word
+        kept): found by lookups, polled until a word we know arrives, which replaces it by the
+        ordering rule. Nothing is written when the message is already tracked.
+        """
+        observation = event.observation
+        sign = ReceivedEvent(observation.as_first_sign(), event.source, event.received_at)
+        update = self._status_update(sign, next_poll_at)
+        update.changed_by = observation.event_id
+        try:
+            with dynamodb_errors():
+                response = self._client.update_item(
+                    **update.params(self._table, condition="attribute_not_exists(pk)", return_values="ALL_NEW")
+                )
+        except ConditionFailedError:
+            return None
+        return status_record(from_item(response.get("Attributes", {})))
+
+    def touch_polled(self, provider: str, message_id: str, polled_at: datetime) -> StatusRecord | None:
+        """Record that the provider was asked (a lookup that changed nothing); the record, or
+        None when the message is not tracked."""
+        try:
+            with dynamodb_errors():
+                response = self._client.update_item(
+                    TableName=self._table,
+                    Key=message_key(provider, message_id),
+                    UpdateExpression="SET lastPolledAt = :polled",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":polled": to_attr(iso(polled_at))},
+                    ReturnValues="ALL_NEW",
+                )
+        except ConditionFailedError:
+            return None
+        item = from_item(response.get("Attributes", {}))
+        return status_record(item) if self._live(item) else None
+
+    def reschedule(
+        self, provider: str, message_id: str, next_poll_at: datetime, attempt: int, polled_at: datetime
+    ) -> bool:
+        """Set the next poll of a message that is still non-final; False if it became final meanwhile.
+
+        Its expiry moves with it: a message still being tracked is never deleted by TTL.
+        """
+        try:
+            with dynamodb_errors():
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=message_key(provider, message_id),
+                    UpdateExpression=(
+                        "SET nextPollAt = :next, pollAttempt = :attempt, lastPolledAt = :polled, expiresAt = :expires"
+                    ),
+                    ConditionExpression="attribute_exists(dueShard)",
+                    ExpressionAttributeValues={
+                        ":next": to_attr(iso(next_poll_at)),
+                        ":attempt": to_attr(attempt),
+                        ":polled": to_attr(iso(polled_at)),
+                        ":expires": to_attr(self._expires_at(max(polled_at, self._clock()))),
+                    },
+                )
+        except ConditionFailedError:
+            return False
+        return True
+
+    def _status_update(self, event: ReceivedEvent, next_poll_at: datetime | None) -> Update:
+        """The update that makes `event` the status (the caller adds the condition)."""
+        observation = event.observation
+        if observation.status is None or observation.order_key is None:
+            raise ValueError("only an event with a status changes a status")
+        now = self._clock()
+        update = Update(message_key(observation.provider, observation.message_id), now)
+        update.changed_by = observation.event_id
+        update.set_all(status_attributes(event, now, self._expires_at(now)))
+        final = observation.status.final
+        update.set_all(due_attributes(observation.provider, observation.message_id, None if final else next_poll_at))
+        return update
