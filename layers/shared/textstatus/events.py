@@ -16,6 +16,16 @@ from textstatus.status import Reason, Status, order_key
 MESSAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,127}$"
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,255}$"
 _MESSAGE_ID = re.compile(MESSAGE_ID_PATTERN)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """`text` as valid Unicode: each lone surrogate (which UTF-8 cannot encode) becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    return _SURROGATE.search(text) is not None
 
 
 def is_valid_message_id(value: object) -> bool:
@@ -50,6 +60,14 @@ class Observation:
     recipients: dict[str, int] | None = None
     provider_event_id: str | None = None
     provider_gave_time: bool = False
+
+    def __post_init__(self) -> None:
+        # Whatever a provider sent becomes text we can store and hash: a lone UTF-16 surrogate
+        # ("\ud800" in JSON) cannot be encoded as UTF-8, and would fail every write of it.
+        for name in ("provider_status", "provider_detail", "provider_event_id"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, storable_text(value))
 
     @property
     def event_id(self) -> str:

@@ -125,27 +125,50 @@ class Messages(Table):
         """Make `event` the current status if it is greater by the ordering rule.
 
         The rule is enforced by DynamoDB (`orderKey < :key`), so concurrent writers cannot
-        move a status backwards and a duplicate changes nothing. The same update adds the
-        event's id to the status item's `changedBy`, so the history says which events changed
-        the status from what DynamoDB actually did. Returns the new record when it changed,
-        else None. `next_poll_at` schedules the next poll of a non-final message.
+        move a status backwards and a duplicate changes nothing. A change of status counts: the
+        same update adds one to `version` and the event's id to `changedBy` (so the history says
+        which events changed the status from what DynamoDB did). A greater report of the status
+        the message already has (a later `delivered`, Comapi's `read` after `delivered`) becomes
+        the current report, so the result never depends on arrival order, but changes nothing
+        that counts. Returns the new record when the status changed, else None.
+        `next_poll_at` schedules the next poll of a non-final message.
         """
-        if event.observation.status is None or event.observation.order_key is None:
+        observation = event.observation
+        if observation.status is None or observation.order_key is None:
             return None
+        values = {":key": to_attr(observation.order_key), ":status": to_attr(observation.status.value)}
         update = self._status_update(event, next_poll_at)
+        update.names["#status"] = "status"
         try:
             with dynamodb_errors():
                 response = self._client.update_item(
                     **update.params(
                         self._table,
-                        condition="attribute_not_exists(orderKey) OR orderKey < :key",
-                        condition_values={":key": to_attr(event.observation.order_key)},
+                        condition="attribute_not_exists(orderKey) OR (orderKey < :key AND #status <> :status)",
+                        condition_values=values,
                         return_values="ALL_NEW",
+                    ),
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ConditionFailedError as failed:
+            old = failed.old
+            if old.get("status") == observation.status.value and str(old.get("orderKey", "")) < observation.order_key:
+                self._refresh(update, values)
+            return None
+        return status_record(from_item(response.get("Attributes", {})))
+
+    def _refresh(self, update: Update, values: dict[str, Any]) -> None:
+        """The same status, reported later: the report becomes current, nothing is counted."""
+        update.changed_by = None
+        try:
+            with dynamodb_errors():
+                self._client.update_item(
+                    **update.params(
+                        self._table, condition="orderKey < :key AND #status = :status", condition_values=values
                     )
                 )
         except ConditionFailedError:
-            return None
-        return status_record(from_item(response.get("Attributes", {})))
+            pass  # a greater report landed meanwhile
 
     def track_unknown(self, event: ReceivedEvent, next_poll_at: datetime | None) -> StatusRecord | None:
         """Start tracking a message first heard of through a word we do not know.
