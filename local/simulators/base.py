@@ -18,6 +18,7 @@ Control API (JSON, under /_sim, no auth; loopback only):
 
 from __future__ import annotations
 
+import hmac
 import json
 import threading
 import time
@@ -33,6 +34,11 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 Reply = tuple[int, dict[str, str], bytes]
+
+
+def local_credentials(provider: str, *settings: str) -> dict[str, str]:
+    """The local stack's made-up credentials: `<PROVIDER>_<SETTING>` is `local-<provider>-<setting>`."""
+    return {f"{provider.upper()}_{name}": f"local-{provider}-{name.lower().replace('_', '-')}" for name in settings}
 
 
 def json_reply(status: int, document: Any, headers: dict[str, str] | None = None) -> Reply:
@@ -102,18 +108,30 @@ class Simulator(ThreadingHTTPServer):
     name = "provider"
     # The credentials the local stack gives this simulator and the functions alike, unless set.
     LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = {}
+    # The constructor's arguments taken from the provider's settings: argument -> setting name.
+    SETTINGS: ClassVar[dict[str, str]] = {}
+    # What the provider answers a request without its credentials, and one with wrong ones.
+    MISSING_CREDENTIALS: ClassVar[tuple[int, Any]] = (401, {"message": "Unauthorized"})
+    WRONG_CREDENTIALS: ClassVar[tuple[int, Any] | None] = None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, str], step_seconds: float, tick_seconds: float = 0.1) -> Self:
         """The simulator the local stack runs, with the provider settings the functions get."""
-        raise NotImplementedError
+        build: Callable[..., Self] = cls
+        arguments = {argument: settings[name] for argument, name in cls.SETTINGS.items()}
+        return build(**arguments, step_seconds=step_seconds, tick_seconds=tick_seconds)
+
+    def credentials(self) -> dict[str, str]:
+        """The headers (lower-case names) every provider API request must carry, and their values."""
+        return {}
 
     def callback_target_for(self, callback_url: str, settings: Mapping[str, str]) -> dict[str, Any] | None:
         """Where and how this provider's callbacks reach the local API; None for no callbacks."""
         return {"url": callback_url}
 
-    def __init__(self, port: int = 0, tick_seconds: float = 0.1) -> None:
+    def __init__(self, port: int = 0, tick_seconds: float = 0.1, step_seconds: float = 1.0) -> None:
         super().__init__(("127.0.0.1", port), _SimHandler)
+        self.step_seconds = step_seconds  # how long a message stays in each status
         self.lock = threading.RLock()
         self.messages: dict[str, SimMessage] = {}
         self.request_counts: Counter[str] = Counter()
@@ -262,7 +280,20 @@ class Simulator(ThreadingHTTPServer):
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 body = fault.body if fault.body is not None else json.dumps(self.error_body(fault.status)).encode()
                 return fault.status, {"Content-Type": "application/json", **headers}, body
-        return handler(request)
+        return self.refused(request) or handler(request)
+
+    def refused(self, request: SimRequest) -> Reply | None:
+        """The provider's refusal of a request without its credentials (compared in constant
+        time); None when every credential header matches."""
+        expected = self.credentials()
+        given = {name: request.headers.get(name, "") for name in expected}
+        matches = [hmac.compare_digest(given[name].encode(), value.encode()) for name, value in expected.items()]
+        if all(matches):
+            return None
+        status, body = self.MISSING_CREDENTIALS
+        if self.WRONG_CREDENTIALS is not None and all(given.values()):
+            status, body = self.WRONG_CREDENTIALS
+        return json_reply(status, body)
 
     def _match_prefix(self, request: SimRequest) -> Callable[[SimRequest], Reply] | None:
         """Routes registered as (method, '/prefix/*') take any path below the prefix."""

@@ -20,11 +20,10 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from local.simulators.base import Plan, Reply, SimMessage, SimRequest, Simulator, json_reply
+from local.simulators.base import Plan, Reply, SimMessage, SimRequest, Simulator, json_reply, local_credentials
 
 OUTCOME_BY_PHONE: dict[str, list[str]] = {
     "447700900001": ["failed"],
@@ -51,39 +50,25 @@ def iso_ms(moment: datetime) -> str:
 
 class ComapiSimulator(Simulator):
     name = "comapi"
-    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = {
-        "COMAPI_API_SPACE_ID": "local-api-space",
-        "COMAPI_TOKEN": "local-comapi-token",
-        "COMAPI_WEBHOOK_SECRET": "local-comapi-webhook-secret",
+    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = local_credentials("comapi", "API_SPACE_ID", "TOKEN", "WEBHOOK_SECRET")
+    SETTINGS: ClassVar[dict[str, str]] = {
+        "api_space_id": "COMAPI_API_SPACE_ID",
+        "token": "COMAPI_TOKEN",
+        "webhook_secret": "COMAPI_WEBHOOK_SECRET",
     }
-
-    @classmethod
-    def from_settings(
-        cls, settings: Mapping[str, str], step_seconds: float, tick_seconds: float = 0.1
-    ) -> ComapiSimulator:
-        return cls(
-            settings["COMAPI_API_SPACE_ID"],
-            settings["COMAPI_TOKEN"],
-            settings["COMAPI_WEBHOOK_SECRET"],
-            step_seconds=step_seconds,
-            tick_seconds=tick_seconds,
-        )
+    MISSING_CREDENTIALS: ClassVar[tuple[int, Any]] = (
+        401,
+        {"message": "Authorization has been denied for this request."},
+    )
 
     def __init__(
-        self,
-        api_space_id: str,
-        token: str,
-        webhook_secret: str,
-        port: int = 0,
-        step_seconds: float = 1.0,
-        retry_scale: float = 0.01,
-        tick_seconds: float = 0.1,
+        self, api_space_id: str, token: str, webhook_secret: str, retry_scale: float = 0.01, **options: Any
     ) -> None:
-        super().__init__(port, tick_seconds)
+        """`options`: the port, step_seconds and tick_seconds of `Simulator`."""
+        super().__init__(**options)
         self.api_space_id = api_space_id
         self.token = token
         self.webhook_secret = webhook_secret
-        self.step_seconds = step_seconds
         self.retry_scale = retry_scale
         self.deliveries: list[dict[str, Any]] = []
         self._events: dict[tuple[str, str], dict[str, Any]] = {}
@@ -91,6 +76,9 @@ class ComapiSimulator(Simulator):
     @property
     def messages_path(self) -> str:
         return f"/apispaces/{self.api_space_id}/messages"
+
+    def credentials(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token}"}
 
     def routes(self) -> dict[tuple[str, str], Any]:
         return {
@@ -105,12 +93,6 @@ class ComapiSimulator(Simulator):
             return [("failed", 0.0)]  # refused at once: the send response says so
         return [("processing", 0.0)] + [(word, self.step_seconds * (n + 1)) for n, word in enumerate(steps)]
 
-    def _authorized(self, request: SimRequest) -> Reply | None:
-        given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
-            return json_reply(401, {"message": "Authorization has been denied for this request."})
-        return None
-
     def _create(self, request: dict[str, Any]) -> SimMessage | None:
         to = request.get("to")
         if not isinstance(to, dict) or not (to.get("phoneNumber") or to.get("profileId")):
@@ -121,9 +103,6 @@ class ComapiSimulator(Simulator):
         )
 
     def _send(self, request: SimRequest) -> Reply:
-        refused = self._authorized(request)
-        if refused:
-            return refused
         body = request.json()
         message = self._create(body) if isinstance(body, dict) else None
         if message is None:
@@ -131,9 +110,6 @@ class ComapiSimulator(Simulator):
         return json_reply(201, self.resource(message))
 
     def _send_batch(self, request: SimRequest) -> Reply:
-        refused = self._authorized(request)
-        if refused:
-            return refused
         body = request.json()
         if not isinstance(body, list) or not body:
             return json_reply(400, {"validationFailures": [{"paramName": "body", "message": "an array is required"}]})
@@ -143,9 +119,6 @@ class ComapiSimulator(Simulator):
         return json_reply(202, [{"index": n, "messageId": m.message_id} for n, m in enumerate(created) if m])
 
     def _get(self, request: SimRequest) -> Reply:
-        refused = self._authorized(request)
-        if refused:
-            return refused
         with self.lock:
             message = self.messages.get(request.path.rsplit("/", 1)[-1])
         if message is None:

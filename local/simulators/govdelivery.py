@@ -15,7 +15,6 @@ Each recipient's outcome is chosen by its phone number (OUTCOME_BY_PHONE; otherw
 
 from __future__ import annotations
 
-import hmac
 import itertools
 import json
 import uuid
@@ -24,7 +23,16 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from local.simulators.base import Plan, Reply, SimMessage, SimRequest, Simulator, json_reply, status_in
+from local.simulators.base import (
+    Plan,
+    Reply,
+    SimMessage,
+    SimRequest,
+    Simulator,
+    json_reply,
+    local_credentials,
+    status_in,
+)
 
 OUTCOME_BY_PHONE: dict[str, str | None] = {
     "+15555550001": "failed",
@@ -43,26 +51,22 @@ def iso(moment: datetime) -> str:
 
 class GovdeliverySimulator(Simulator):
     name = "govdelivery"
-    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = {
-        "GOVDELIVERY_TOKEN": "local-govdelivery-token-0123456",
-        "GOVDELIVERY_CALLBACK_TOKEN": "local-govdelivery-callback-token",
-    }
-
-    @classmethod
-    def from_settings(
-        cls, settings: Mapping[str, str], step_seconds: float, tick_seconds: float = 0.1
-    ) -> GovdeliverySimulator:
-        return cls(settings["GOVDELIVERY_TOKEN"], step_seconds=step_seconds, tick_seconds=tick_seconds)
+    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = local_credentials("govdelivery", "TOKEN", "CALLBACK_TOKEN")
+    SETTINGS: ClassVar[dict[str, str]] = {"token": "GOVDELIVERY_TOKEN"}
+    MISSING_CREDENTIALS: ClassVar[tuple[int, Any]] = (401, {"error": "Invalid authentication token"})
 
     def callback_target_for(self, callback_url: str, settings: Mapping[str, str]) -> dict[str, Any] | None:
         # TMS callbacks carry no credentials: the token rides in the URL registered with TMS.
         return {"url": f"{callback_url}?{urlencode({'token': settings['GOVDELIVERY_CALLBACK_TOKEN']})}"}
 
-    def __init__(self, token: str, port: int = 0, step_seconds: float = 1.0, tick_seconds: float = 0.1) -> None:
-        super().__init__(port, tick_seconds)
+    def __init__(self, token: str, **options: Any) -> None:
+        """`options`: the port, step_seconds and tick_seconds of `Simulator`."""
+        super().__init__(**options)
         self.token = token
-        self.step_seconds = step_seconds
         self._ids = itertools.count(165532)
+
+    def credentials(self) -> dict[str, str]:
+        return {"x-auth-token": self.token}
 
     def routes(self) -> dict[tuple[str, str], Any]:
         return {("POST", "/messages/sms"): self._send, ("GET", "/messages/sms/*"): self._get}
@@ -74,12 +78,6 @@ class GovdeliverySimulator(Simulator):
 
     def timelines(self, message: SimMessage) -> list[tuple[str, Plan]]:
         return [(str(recipient["id"]), recipient["plan"]) for recipient in message.data["recipients"]]
-
-    def _authorized(self, request: SimRequest) -> Reply | None:
-        given = request.headers.get("x-auth-token", "")
-        if not given or not hmac.compare_digest(given.encode(), self.token.encode()):
-            return json_reply(401, {"error": "Invalid authentication token"})
-        return None
 
     def add_sms(self, phones: list[str], body: str = "Today is Sunny and 70F", silent: bool = False) -> SimMessage:
         number = next(self._ids)
@@ -93,9 +91,6 @@ class GovdeliverySimulator(Simulator):
         return self.add_message(plan, str(number), recipients=recipients, body=body, silent=silent)
 
     def _send(self, request: SimRequest) -> Reply:
-        refused = self._authorized(request)
-        if refused:
-            return refused
         body = request.json()
         recipients = body.get("recipients") if isinstance(body, dict) else None
         if not isinstance(recipients, list) or not recipients or not body.get("body"):
@@ -104,9 +99,6 @@ class GovdeliverySimulator(Simulator):
         return json_reply(201, self.resource(self.add_sms(phones, str(body["body"]))))
 
     def _get(self, request: SimRequest) -> Reply:
-        refused = self._authorized(request)
-        if refused:
-            return refused
         parts = request.path.strip("/").split("/")  # messages, sms, id, [recipients, [rid|sent|failed]]
         with self.lock:
             message = self.messages.get(parts[2]) if len(parts) >= 3 else None

@@ -11,13 +11,12 @@ The outcome is chosen by the end of alternateDocumentID (OUTCOME_BY_SUFFIX; othe
 
 from __future__ import annotations
 
-import hmac
 import math
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from local.simulators.base import Plan, Reply, SimRequest, Simulator, json_reply
+from local.simulators.base import Plan, Reply, SimRequest, Simulator, json_reply, local_credentials
 
 NOT_FOUND = "TextMessageNotFound"
 OUTCOME_BY_SUFFIX: dict[str, str | None] = {
@@ -37,21 +36,23 @@ def error(code: str, message: str, target: str = "responseID") -> Reply:
 
 class UsajobsSimulator(Simulator):
     name = "usajobs"
-    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = {"USAJOBS_API_KEY": "local-usajobs-api-key"}
-
-    @classmethod
-    def from_settings(
-        cls, settings: Mapping[str, str], step_seconds: float, tick_seconds: float = 0.1
-    ) -> UsajobsSimulator:
-        return cls(settings["USAJOBS_API_KEY"], step_seconds=step_seconds, tick_seconds=tick_seconds)
+    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = local_credentials("usajobs", "API_KEY")
+    SETTINGS: ClassVar[dict[str, str]] = {"api_key": "USAJOBS_API_KEY"}
+    MISSING_CREDENTIALS: ClassVar[tuple[int, Any]] = (
+        401,
+        {"error": {"code": "Unauthorized", "message": "Invalid API key", "target": "X-Api-Key"}},
+    )
 
     def callback_target_for(self, callback_url: str, settings: Mapping[str, str]) -> dict[str, Any] | None:
         return None  # USAJOBS has no callbacks
 
-    def __init__(self, api_key: str, port: int = 0, step_seconds: float = 1.0, tick_seconds: float = 0.1) -> None:
-        super().__init__(port, tick_seconds)
+    def __init__(self, api_key: str, **options: Any) -> None:
+        """`options`: the port, step_seconds and tick_seconds of `Simulator`."""
+        super().__init__(**options)
         self.api_key = api_key
-        self.step_seconds = step_seconds
+
+    def credentials(self) -> dict[str, str]:
+        return {"x-api-key": self.api_key}
 
     def routes(self) -> dict[tuple[str, str], Any]:
         return {
@@ -65,18 +66,7 @@ class UsajobsSimulator(Simulator):
             return [(NOT_FOUND, 0.0)]
         return [(NOT_FOUND, 0.0), (outcome, self.step_seconds)]
 
-    def _authorized(self, request: SimRequest) -> Reply | None:
-        given = request.headers.get("x-api-key", "")
-        if not given or not hmac.compare_digest(given.encode(), self.api_key.encode()):
-            return json_reply(
-                401, {"error": {"code": "Unauthorized", "message": "Invalid API key", "target": "X-Api-Key"}}
-            )
-        return None
-
     def _send(self, request: SimRequest) -> Reply:
-        refused = self._authorized(request)
-        if refused:
-            return refused
         body = request.json()
         if not isinstance(body, dict) or not body.get("alternateDocumentID"):
             return error(
@@ -90,9 +80,6 @@ class UsajobsSimulator(Simulator):
         return json_reply(200, {"responseId": message.message_id})
 
     def _status(self, request: SimRequest) -> Reply:
-        refused = self._authorized(request)
-        if refused:
-            return refused
         body = request.json()
         response_id = body.get("responseId") if isinstance(body, dict) else None
         if not response_id:

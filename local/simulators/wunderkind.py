@@ -12,13 +12,12 @@ The outcome is chosen by the phone number (OUTCOME_BY_PHONE; every other number 
 
 from __future__ import annotations
 
-import hmac
 import json
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from local.simulators.base import Reply, SimMessage, SimRequest, Simulator, json_reply
+from local.simulators.base import Reply, SimMessage, SimRequest, Simulator, json_reply, local_credentials
 
 OUTCOME_BY_PHONE: dict[str, str | None] = {
     "+15005550001": "FAILED_TO_SEND",
@@ -35,23 +34,15 @@ SEVEN_DAYS = 7 * 24 * 3600.0
 
 class WunderkindSimulator(Simulator):
     name = "wunderkind"
-    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = {
-        "WUNDERKIND_CLIENT_ID": "local-wunderkind-client-id",
-        "WUNDERKIND_CLIENT_SECRET": "local-wunderkind-client-secret",
-        "WUNDERKIND_CALLBACK_ID": "local-wunderkind-callback-id",
-        "WUNDERKIND_CALLBACK_SECRET": "local-wunderkind-callback-secret",
+    LOCAL_CREDENTIALS: ClassVar[dict[str, str]] = local_credentials(
+        "wunderkind", "CLIENT_ID", "CLIENT_SECRET", "CALLBACK_ID", "CALLBACK_SECRET"
+    )
+    SETTINGS: ClassVar[dict[str, str]] = {
+        "client_id": "WUNDERKIND_CLIENT_ID",
+        "client_secret": "WUNDERKIND_CLIENT_SECRET",
     }
-
-    @classmethod
-    def from_settings(
-        cls, settings: Mapping[str, str], step_seconds: float, tick_seconds: float = 0.1
-    ) -> WunderkindSimulator:
-        return cls(
-            settings["WUNDERKIND_CLIENT_ID"],
-            settings["WUNDERKIND_CLIENT_SECRET"],
-            step_seconds=step_seconds,
-            tick_seconds=tick_seconds,
-        )
+    MISSING_CREDENTIALS: ClassVar[tuple[int, Any]] = (401, {"code": 401, "message": "Unauthorized", "details": []})
+    WRONG_CREDENTIALS: ClassVar[tuple[int, Any] | None] = (403, {"code": 403, "message": "Forbidden", "details": []})
 
     def callback_target_for(self, callback_url: str, settings: Mapping[str, str]) -> dict[str, Any] | None:
         # The static headers the customer configured at Wunderkind.
@@ -64,19 +55,16 @@ class WunderkindSimulator(Simulator):
         return {"url": callback_url, "method": "POST", "headers": headers}
 
     def __init__(
-        self,
-        client_id: str,
-        client_secret: str,
-        port: int = 0,
-        step_seconds: float = 1.0,
-        retention_seconds: float = SEVEN_DAYS,
-        tick_seconds: float = 0.1,
+        self, client_id: str, client_secret: str, retention_seconds: float = SEVEN_DAYS, **options: Any
     ) -> None:
-        super().__init__(port, tick_seconds)
+        """`options`: the port, step_seconds and tick_seconds of `Simulator`."""
+        super().__init__(**options)
         self.client_id = client_id
         self.client_secret = client_secret
-        self.step_seconds = step_seconds
         self.retention_seconds = retention_seconds
+
+    def credentials(self) -> dict[str, str]:
+        return {"x-client-id": self.client_id, "x-client-secret": self.client_secret}
 
     def routes(self) -> dict[tuple[str, str], Any]:
         return {
@@ -93,21 +81,7 @@ class WunderkindSimulator(Simulator):
             return [("PENDING_TO_SEND", 0.0), (outcome, step)]
         return [("PENDING_TO_SEND", 0.0), ("SENDING", step), (outcome, 2 * step)]
 
-    def _authorized(self, request: SimRequest) -> Reply | None:
-        given_id = request.headers.get("x-client-id", "")
-        given_secret = request.headers.get("x-client-secret", "")
-        if not given_id or not given_secret:
-            return json_reply(401, {"code": 401, "message": "Unauthorized", "details": []})
-        id_ok = hmac.compare_digest(given_id.encode(), self.client_id.encode())
-        secret_ok = hmac.compare_digest(given_secret.encode(), self.client_secret.encode())
-        if not (id_ok and secret_ok):
-            return json_reply(403, {"code": 403, "message": "Forbidden", "details": []})
-        return None
-
     def _send(self, request: SimRequest) -> Reply:
-        refused = self._authorized(request)
-        if refused:
-            return refused
         body = request.json()
         if not isinstance(body, dict) or not (body.get("phone") or body.get("email")) or not body.get("text"):
             return json_reply(400, {"code": 400, "message": "phone or email, and text, are required", "details": []})
@@ -118,9 +92,6 @@ class WunderkindSimulator(Simulator):
         return json_reply(200, {"messageId": message.message_id})
 
     def _status(self, request: SimRequest) -> Reply:
-        refused = self._authorized(request)
-        if refused:
-            return refused
         message_id = (request.query.get("messageId") or [""])[0]
         if not message_id:
             return json_reply(400, {"code": 400, "message": "messageId is required", "details": []})

@@ -22,9 +22,10 @@ from textstatus.errors import (
     ProviderThrottledError,
     ProviderUnavailableError,
 )
-from textstatus.providers.base import HttpSettings, ProviderAdapter
+from textstatus.providers.base import ProviderAdapter
 from textstatus.providers.comapi import ComapiAdapter, ComapiSettings
 from textstatus.providers.govdelivery import GovdeliveryAdapter, GovdeliverySettings
+from textstatus.providers.http import HttpSettings
 from textstatus.providers.usajobs import UsajobsAdapter, UsajobsSettings
 from textstatus.status import Reason, Status
 

@@ -16,7 +16,7 @@ from textstatus.errors import (
     ProviderThrottledError,
     ProviderUnavailableError,
 )
-from textstatus.providers.base import HttpSettings
+from textstatus.providers.http import HttpSettings
 from textstatus.providers.wunderkind import WunderkindAdapter, WunderkindSettings
 from textstatus.status import Reason, Status
 

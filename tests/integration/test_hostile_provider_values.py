@@ -24,9 +24,10 @@ from tests.support import api_event, invoke
 from tests.unit.test_provider_callbacks import MESSAGE_ID, envelope
 from textstatus.errors import ProviderBadResponseError
 from textstatus.events import Observation
-from textstatus.providers.base import HttpSettings, ProviderAdapter
+from textstatus.providers.base import ProviderAdapter
 from textstatus.providers.comapi import ComapiAdapter, ComapiSettings
 from textstatus.providers.govdelivery import GovdeliveryAdapter, GovdeliverySettings
+from textstatus.providers.http import HttpSettings
 from textstatus.providers.usajobs import UsajobsAdapter, UsajobsSettings
 from textstatus.providers.wunderkind import WunderkindAdapter, WunderkindSettings
 
@@ -196,7 +197,7 @@ HTTP = HttpSettings(1, 1, 1)
 
 
 def stubbed(adapter: ProviderAdapter, body: bytes, status: int = 200) -> ProviderAdapter:
-    adapter.__dict__["_session"] = StubSession(status, body)
+    adapter.http.__dict__["session"] = StubSession(status, body)
     return adapter
 
 

@@ -12,9 +12,10 @@ from urllib.parse import urlencode
 import pytest
 
 from textstatus.errors import CallbackAuthenticationError, CallbacksNotSupportedError, InvalidCallbackError
-from textstatus.providers.base import CallbackRequest, HttpSettings
+from textstatus.providers.callbacks import CallbackRequest
 from textstatus.providers.comapi import ComapiAdapter, ComapiSettings
 from textstatus.providers.govdelivery import GovdeliveryAdapter, GovdeliverySettings
+from textstatus.providers.http import HttpSettings
 from textstatus.providers.usajobs import UsajobsAdapter, UsajobsSettings
 from textstatus.status import Status
 

@@ -10,16 +10,10 @@ import pytest
 
 from tests.unit.test_provider_callbacks import HTTP, NOW, comapi, govdelivery
 from textstatus.errors import InvalidRequestError
-from textstatus.providers.base import (
-    DEFAULT_RETRY_AFTER_SECONDS,
-    SentMessage,
-    SentMessages,
-    bounded_count,
-    first_usable_time,
-    quoted,
-    retry_after_seconds,
-)
+from textstatus.providers.base import SentMessage, SentMessages
 from textstatus.providers.govdelivery import GovdeliveryAdapter
+from textstatus.providers.http import DEFAULT_RETRY_AFTER_SECONDS, retry_after_seconds
+from textstatus.providers.payloads import bounded_count, first_usable_time, quoted
 from textstatus.providers.usajobs import UsajobsAdapter, UsajobsSettings, detail_code
 from textstatus.providers.wunderkind import WunderkindAdapter, WunderkindSettings
 from textstatus.status import Reason, Status

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from textstatus.errors import CallbackAuthenticationError, ConfigurationError, InvalidCallbackError
-from textstatus.providers.base import CallbackRequest, HttpSettings
+from textstatus.providers.callbacks import CallbackRequest
+from textstatus.providers.http import HttpSettings
 from textstatus.providers.wunderkind import WunderkindAdapter, WunderkindSettings
 from textstatus.status import Status
 

@@ -1,114 +1,192 @@
 """Settings, validated once per cold start from the environment; secrets resolved lazily.
 
-This is the only module that reads `os.environ`. A secret setting `NAME` is taken from the
-environment variable `NAME` when it is set (the local stack, tests), and otherwise from the
-SSM SecureString parameter named by `NAME_PARAMETER` (AWS), read through Powertools
-Parameters with a cache age so that rotated secrets are picked up without a redeploy.
+This is the only module that reads `os.environ` (pydantic-settings reads it here, and nowhere
+else). A secret setting `NAME` is taken from the environment variable `NAME` when it is set
+(the local stack, tests), and otherwise from the SSM SecureString parameter named by
+`NAME_PARAMETER` (AWS), read through Powertools Parameters with a cache age
+(`SECRET_CACHE_SECONDS`) so that rotated secrets are picked up without a redeploy.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import timedelta
 from functools import cache
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, GetCoreSchemaHandler, SecretStr, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import core_schema
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from textstatus.errors import ConfigurationError
 
+DEFAULT_SECRET_CACHE_SECONDS = 300
 
-class Secret:
-    """Where a secret comes from. Its value never appears in a repr, a dump, a log line or an error."""
 
-    __slots__ = ("_value", "env_name", "max_age_seconds", "parameter")
+class Secret(SecretStr):
+    """A secret setting: its value (`SecretStr`, never shown) or the SSM parameter that holds it.
+
+    Its value never appears in a repr, a dump, a log line or an error: only its setting's name
+    and where it comes from.
+    """
 
     def __init__(
-        self, env_name: str, value: str | None = None, parameter: str | None = None, max_age_seconds: int = 300
+        self,
+        value: str = "",
+        *,
+        setting: str = "secret",
+        parameter: str | None = None,
+        max_age_seconds: int = DEFAULT_SECRET_CACHE_SECONDS,
     ) -> None:
-        self.env_name = env_name
-        self._value = value
-        self.parameter = parameter
+        super().__init__(value)
+        self.setting = setting
+        self.parameter = parameter or None
         self.max_age_seconds = max_age_seconds
 
     def __repr__(self) -> str:
-        origin = f"ssm:{self.parameter}" if self.parameter and not self._value else "env" if self._value else "unset"
-        return f"Secret({self.env_name}, from {origin})"
+        has_value = bool(self.get_secret_value())
+        origin = "env" if has_value else f"ssm:{self.parameter}" if self.parameter else "unset"
+        return f"Secret({self.setting}, from {origin})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: type[Any], handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        # Built by `_ProviderEnvSource` (which knows the setting's name and parameter); plain
+        # text is accepted too (a value given in code).
+        return core_schema.no_info_plain_validator_function(
+            lambda value: value if isinstance(value, Secret) else Secret(str(value)),
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
+        )
 
     @property
     def configured(self) -> bool:
-        return bool(self._value or self.parameter)
+        return bool(self.get_secret_value() or self.parameter)
 
     def reveal(self) -> str:
-        if self._value:
-            return self._value
-        if self.parameter:
-            from aws_lambda_powertools.utilities import parameters  # only when a secret is read
-
-            resolved = parameters.get_parameter(self.parameter, decrypt=True, max_age=self.max_age_seconds)
-            if not isinstance(resolved, str) or not resolved:
-                raise ConfigurationError(f"SSM parameter for {self.env_name} is empty")
-            return resolved
-        raise ConfigurationError(f"{self.env_name} is not configured (set it or {self.env_name}_PARAMETER)")
+        return resolve_secret(self)
 
 
-class EnvSettings(BaseModel):
-    """A group of settings read from environment variables named by the field aliases."""
+def resolve_secret(secret: Secret) -> str:
+    """The value of a secret: its own, or its SSM parameter's through Powertools Parameters.
 
-    model_config = ConfigDict(extra="ignore", frozen=True, arbitrary_types_allowed=True, populate_by_name=True)
+    Every failure (not configured, an empty parameter, SSM refusing or failing in any way) is a
+    ConfigurationError naming the setting, never its value.
+    """
+    value = secret.get_secret_value()
+    if value:
+        return value
+    if not secret.parameter:
+        raise ConfigurationError(f"{secret.setting} is not configured (set it or {secret.setting}_PARAMETER)")
+    from aws_lambda_powertools.utilities import parameters  # only when a secret is read
 
-    @model_validator(mode="before")
+    try:
+        resolved = parameters.get_parameter(secret.parameter, decrypt=True, max_age=secret.max_age_seconds)
+    except Exception as exc:  # noqa: BLE001 - any SSM failure is a setting we cannot read
+        raise ConfigurationError(f"SSM parameter for {secret.setting} cannot be read ({type(exc).__name__})") from None
+    if not isinstance(resolved, str) or not resolved:
+        raise ConfigurationError(f"SSM parameter for {secret.setting} is empty")
+    return resolved
+
+
+# The environment `EnvSettings.from_env` was given (None: os.environ), for the source below.
+_GIVEN_ENV: ContextVar[Mapping[str, str] | None] = ContextVar("textstatus_settings_env", default=None)
+
+
+class _EnvSource(EnvSettingsSource):
+    """The environment (or a given mapping of it), with each secret field read as a `Secret`
+    from `NAME` or `NAME_PARAMETER`."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str] | None = None) -> None:
+        self._given = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = os.environ if self._given is None else self._given
+        return {key.lower(): value for key, value in env.items() if value != ""}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        value, key, complex_ = super().get_field_value(field, field_name)
+        if field.annotation is not Secret:
+            return value, key, complex_
+        name = setting_name(self.settings_cls, field_name)
+        parameter = self.env_vars.get(f"{name}_parameter".lower())
+        if not value and not parameter:
+            return None, key, False  # not configured: the field is missing
+        max_age = self.env_vars.get("secret_cache_seconds")
+        secret = Secret(
+            value or "",
+            setting=name,
+            parameter=parameter,
+            max_age_seconds=int(max_age) if max_age and max_age.isdigit() else DEFAULT_SECRET_CACHE_SECONDS,
+        )
+        return secret, key, False
+
+    def prepare_field_value(self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool) -> Any:
+        if isinstance(value, Secret):
+            return value
+        return super().prepare_field_value(field_name, field, value, value_is_complex)
+
+
+def setting_name(model: type[BaseSettings], field_name: str) -> str:
+    """The environment variable a field is read from (upper case, with the model's prefix)."""
+    prefix = model.model_config.get("env_prefix") or ""
+    return f"{prefix}{field_name}".upper()
+
+
+class EnvSettings(BaseSettings):
+    """A group of settings read from environment variables: `<env_prefix><FIELD NAME>`."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, env_ignore_empty=True)
+
     @classmethod
-    def _collect_secrets(cls, env: Any) -> Any:
-        if not isinstance(env, Mapping):
-            return env
-        data = {key: value for key, value in env.items() if value != ""}
-        max_age = int(env.get("SECRET_CACHE_SECONDS") or 300)
-        for name, info in cls.model_fields.items():
-            alias = info.alias or name
-            if info.annotation is Secret and not isinstance(data.get(alias), Secret):
-                data[alias] = Secret(
-                    env_name=alias,
-                    value=env.get(alias) or None,
-                    parameter=env.get(f"{alias}_PARAMETER") or None,
-                    max_age_seconds=max_age,
-                )
-        return data
-
-    @model_validator(mode="after")
-    def _secrets_configured(self) -> Self:
-        # A provider whose credentials are not configured is not configured: said at start
-        # (the provider answers 404 ProviderNotConfigured), not at its first call.
-        missing = [
-            secret.env_name for secret in self.__dict__.values() if isinstance(secret, Secret) and not secret.configured
-        ]
-        if missing:
-            raise ValueError(f"not configured: {', '.join(sorted(missing))}")
-        return self
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _EnvSource(settings_cls, _GIVEN_ENV.get())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
+        """The settings from `env` alone; ConfigurationError naming the refused settings."""
+        given = _GIVEN_ENV.set(env)
         try:
-            return cls.model_validate(env)
+            return cls()
         except ValidationError as exc:
             # Name the settings that are wrong, never their values.
-            names = ", ".join(sorted({str(err["loc"][0]) if err["loc"] else err["msg"] for err in exc.errors()}))
-            raise ConfigurationError(f"invalid settings: {names}") from None
+            names = {setting_name(cls, str(err["loc"][0])) if err["loc"] else err["msg"] for err in exc.errors()}
+            raise ConfigurationError(f"invalid settings: {', '.join(sorted(names))}") from None
+        finally:
+            _GIVEN_ENV.reset(given)
+
+
+class ProviderSettings(EnvSettings):
+    """A provider's settings. Every field without a default, secrets included (a value or its
+    parameter's name), must be present for the provider to be configured."""
+
+    base_url: str = Field(pattern=r"^https?://")
+
+    def secrets(self) -> list[Secret]:
+        return [value for value in self.__dict__.values() if isinstance(value, Secret)]
 
 
 class Settings(EnvSettings):
     """The service-wide settings."""
 
-    table_name: str = Field("textstatus-local", alias="TABLE_NAME", min_length=3, max_length=255)
-    retention_days: int = Field(30, alias="RETENTION_DAYS", ge=1, le=3650)
-    poll_initial_delay_seconds: int = Field(60, alias="POLL_INITIAL_DELAY_SECONDS", ge=1, le=86_400)
-    poll_max_backoff_seconds: int = Field(3600, alias="POLL_MAX_BACKOFF_SECONDS", ge=1, le=86_400)
-    tracking_deadline_hours: float = Field(72, alias="TRACKING_DEADLINE_HOURS", gt=0, le=24 * 90)
-    poll_batch_size: int = Field(500, alias="POLL_BATCH_SIZE", ge=1, le=10_000)
-    poll_concurrency: int = Field(8, alias="POLL_CONCURRENCY", ge=1, le=64)
-    http_connect_timeout_seconds: float = Field(3.05, alias="HTTP_CONNECT_TIMEOUT_SECONDS", gt=0, le=30)
-    http_read_timeout_seconds: float = Field(5, alias="HTTP_READ_TIMEOUT_SECONDS", gt=0, le=60)
+    table_name: str = Field("textstatus-local", min_length=3, max_length=255)
+    retention_days: int = Field(30, ge=1, le=3650)
+    poll_initial_delay_seconds: int = Field(60, ge=1, le=86_400)
+    poll_max_backoff_seconds: int = Field(3600, ge=1, le=86_400)
+    tracking_deadline_hours: float = Field(72, gt=0, le=24 * 90)
+    poll_batch_size: int = Field(500, ge=1, le=10_000)
+    poll_concurrency: int = Field(8, ge=1, le=64)
+    http_connect_timeout_seconds: float = Field(3.05, gt=0, le=30)
+    http_read_timeout_seconds: float = Field(5, gt=0, le=60)
 
     @model_validator(mode="after")
     def _backoff_bounds(self) -> Self:

@@ -11,7 +11,13 @@ from datetime import datetime, timedelta
 
 from textstatus.clock import utcnow
 from textstatus.config import Settings
-from textstatus.errors import ProviderError, ProviderThrottledError, StorageUnavailableError, TextStatusError
+from textstatus.errors import (
+    ConfigurationError,
+    ProviderError,
+    ProviderThrottledError,
+    StorageUnavailableError,
+    TextStatusError,
+)
 from textstatus.events import Source
 from textstatus.observability import count, logger, publish
 from textstatus.store import POLL_SHARDS, DueCursor, DueMessage, MessageStore
@@ -166,18 +172,19 @@ class Poller:
             # The store is down: the message stays due and the next run tries again.
             logger.exception("storage unavailable while polling", extra=log)
             outcome = "failed"
-        except TextStatusError:
-            logger.exception("could not poll message", extra=log)
-            outcome = "failed"
-        except Exception:  # noqa: BLE001 - one message must never fail the run
-            # Anything else (a bug, a secret that could not be read) fails this message only:
-            # the run goes on, publishes its metrics and is not retried as a whole.
-            logger.exception("unexpected error while polling message", extra=log)
-            self._backoff_quietly(message, now, log)
-            outcome = "failed"
-            with self._lock:
-                summary.errors += 1
-                summary.by_provider[provider]["errors"] += 1
+        except Exception as exc:  # noqa: BLE001 - one message must never fail the run
+            if isinstance(exc, TextStatusError) and not isinstance(exc, ConfigurationError):
+                logger.exception("could not poll message", extra=log)
+                outcome = "failed"
+            else:
+                # Anything else (a bug, a secret that could not be read: ConfigurationError) fails
+                # this message only: the run goes on, publishes its metrics and is not retried whole.
+                logger.exception("unexpected error while polling message", extra=log)
+                self._backoff_quietly(message, now, log)
+                outcome = "failed"
+                with self._lock:
+                    summary.errors += 1
+                    summary.by_provider[provider]["errors"] += 1
         with self._lock:
             summary.add(provider, outcome)
             if outcome == "failed":

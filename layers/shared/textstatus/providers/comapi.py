@@ -10,40 +10,23 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from textstatus import config
-from textstatus.config import EnvSettings, Secret
-from textstatus.errors import (
-    CallbackAuthenticationError,
-    InvalidCallbackError,
-    InvalidRequestError,
-    ProviderBadResponseError,
-)
-from textstatus.events import Observation, is_valid_message_id
+from textstatus.config import ProviderSettings, Secret
+from textstatus.errors import CallbackAuthenticationError, InvalidCallbackError, InvalidRequestError
+from textstatus.events import Observation
 from textstatus.observability import count, logger
-from textstatus.providers.base import (
-    MAX_PROVIDER_DETAIL,
-    CallbackRequest,
-    HttpSettings,
-    Outcome,
-    ParsedCallback,
-    ProviderAdapter,
-    SentMessage,
-    SentMessages,
-    credentials_match,
-    first_usable_time,
-    join_detail,
-    load_json,
-    quoted,
+from textstatus.providers.base import Outcome, ProviderAdapter, SentMessage, SentMessages
+from textstatus.providers.callbacks import CallbackRequest, ParsedCallback, credentials_match, load_json, require_word
+from textstatus.providers.comapi_payloads import (
+    ComapiBatchItem,
+    ComapiEvent,
+    ComapiMessage,
+    ComapiMessageEvent,
+    ComapiSent,
+    ComapiStatus,
+    describe,
 )
+from textstatus.providers.payloads import first_usable_time, join_detail
 from textstatus.status import Reason, Status
-
-
-class ComapiSettings(EnvSettings):
-    base_url: str = Field("https://api.comapi.com", alias="COMAPI_BASE_URL", pattern=r"^https?://")
-    api_space_id: str = Field(alias="COMAPI_API_SPACE_ID", pattern=r"^[A-Za-z0-9-]{1,64}$")
-    token: Secret = Field(alias="COMAPI_TOKEN")
-    webhook_secret: Secret = Field(alias="COMAPI_WEBHOOK_SECRET")
-
 
 # Webhook events about other things than a message's delivery: acknowledged, not stored.
 IGNORED_EVENTS = frozenset({"message.inbound", "interaction.click"})
@@ -53,8 +36,18 @@ MAX_ENVELOPES = 1000
 SEND_RESPONSE_STATUSES = frozenset({"processing", "sent", "failed"})
 
 
+class ComapiSettings(ProviderSettings, env_prefix="COMAPI_"):
+    base_url: str = Field("https://api.comapi.com", pattern=r"^https?://")
+    api_space_id: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
+    token: Secret
+    webhook_secret: Secret
+
+
 class ComapiAdapter(ProviderAdapter):
     name = "comapi"
+    settings_model = ComapiSettings
+    settings: ComapiSettings
+    words_match_case = False
     statuses: ClassVar[Mapping[str, Outcome]] = {
         "processing": Outcome(Status.ACCEPTED),
         "retrying": Outcome(Status.SENDING),
@@ -66,52 +59,33 @@ class ComapiAdapter(ProviderAdapter):
         "filtered": Outcome(Status.REJECTED, Reason.UNKNOWN),
     }
 
-    def __init__(self, settings: ComapiSettings, http: HttpSettings) -> None:
-        super().__init__(http)
-        self._settings = settings
-        self._messages_url = f"{settings.base_url.rstrip('/')}/apispaces/{settings.api_space_id}/messages"
-
-    @classmethod
-    def from_config(cls, http: HttpSettings) -> ComapiAdapter:
-        return cls(config.load(ComapiSettings), http)
-
-    @classmethod
-    def canonical_word(cls, raw: str) -> str:
-        return raw.strip().lower()
-
     def fetch_status(self, message_id: str, now: datetime) -> Observation | None:
-        body = self._get_resource(
-            f"{self._messages_url}/{message_id}",
-            headers={"Accept": "application/json", "Authorization": f"Bearer {self._settings.token.reveal()}"},
+        answer = self.fetch_answer(
+            ComapiStatus,
+            "GET",
+            f"{self.base_url}/apispaces/{self.settings.api_space_id}/messages/{message_id}",
+            headers={"Accept": "application/json", "Authorization": f"Bearer {self.settings.token.reveal()}"},
         )
-        if body is None:
-            return None
-        observation = self._message_observation(message_id, body, now)
-        if observation is None:
-            raise ProviderBadResponseError(self.name, "a message without a status")
-        return observation
+        return None if answer is None else self._message_observation(message_id, answer, now)
 
-    def _message_observation(self, message_id: str, message: dict[str, Any], now: datetime) -> Observation | None:
+    def _message_observation(self, message_id: str, message: ComapiMessage, now: datetime) -> Observation | None:
         """A message resource (Get Status, or the 201 send response) as an observation."""
-        word = message.get("status")
-        if not isinstance(word, str) or not word.strip():
+        if message.status is None:
             return None
-        event_at, notes = first_usable_time(
-            [("_updatedOn", message.get("_updatedOn")), ("sentOn", message.get("sentOn"))], now
-        )
+        event_at, notes = first_usable_time([("_updatedOn", message.updated_on), ("sentOn", message.sent_on)], now)
         return self.observe(
             message_id,
-            word.strip(),
+            message.status,
             event_at or now,
             provider_gave_time=event_at is not None,
-            detail=join_detail(_describe(message.get("statusDetails")), *notes),
+            detail=join_detail(describe(message.status_details), *notes),
         )
 
     # Webhooks ------------------------------------------------------------------------------
 
     def authenticate_callback(self, request: CallbackRequest) -> None:
         """X-Comapi-Signature: hex HMAC-SHA1 of the exact raw body, keyed with the webhook secret."""
-        secret = self._settings.webhook_secret.reveal().encode()
+        secret = self.settings.webhook_secret.reveal().encode()
         expected = hmac.new(secret, request.body, hashlib.sha1).hexdigest()
         given = request.header("X-Comapi-Signature")
         if not credentials_match(given.strip().lower() if given else None, expected):
@@ -150,37 +124,29 @@ class ComapiAdapter(ProviderAdapter):
         return ParsedCallback(observations, ignored)
 
     def _envelope_observation(self, envelope: Any, received_at: datetime) -> Observation | None:
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("name"), str):
-            raise InvalidCallbackError("each webhook event is an object with a name")
-        name: str = envelope["name"]
+        name = self.read_callback(ComapiEvent, envelope).name
         if name in IGNORED_EVENTS or not name.startswith("message."):
             return None
-        payload = envelope.get("payload")
-        if not isinstance(payload, dict):
-            raise InvalidCallbackError("a message event has a payload", target="payload")
-        message_id = self.require_message_id(payload.get("id"))
-        event_id = envelope.get("eventId")
-        if not isinstance(event_id, str) or not event_id or len(event_id) > 128:
-            raise InvalidCallbackError("a webhook event has an eventId", target="eventId")
-        channel = _sms_status(payload)
-        word = self.require_word(channel.get("status") if "status" in channel else name.removeprefix("message."))
+        event = self.read_callback(ComapiMessageEvent, envelope)
+        channel = event.payload.sms
+        word = require_word(channel.status if "status" in channel.model_fields_set else name.removeprefix("message."))
         # The channel's time, else the payload's, else the envelope's; an unusable one is
         # treated as missing and quoted in the detail.
         event_at, notes = first_usable_time(
             [
-                ("updatedOn", channel.get("updatedOn")),
-                ("updatedOn", payload.get("updatedOn")),
-                ("timestamp", envelope.get("timestamp")),
+                ("updatedOn", channel.updated_on),
+                ("updatedOn", event.payload.updated_on),
+                ("timestamp", event.timestamp),
             ],
             received_at,
         )
         return self.observe(
-            message_id,
+            event.payload.id,
             word,
             event_at or received_at,
             provider_gave_time=event_at is not None,
-            detail=join_detail(_describe(channel.get("details")), *notes),
-            provider_event_id=event_id,
+            detail=join_detail(describe(channel.details), *notes),
+            provider_event_id=event.event_id,
         )
 
     # Registration ----------------------------------------------------------------------------
@@ -195,53 +161,17 @@ class ComapiAdapter(ProviderAdapter):
             messages: list[SentMessage] = []
             ignored: list[str] = []
             for position, item in enumerate(payload):
-                message_id = item.get("messageId") if isinstance(item, dict) else None
-                if is_valid_message_id(message_id):
-                    assert isinstance(message_id, str)
-                    messages.append(SentMessage(message_id))
-                else:
+                try:
+                    messages.append(SentMessage(self.read_send_response(ComapiBatchItem, item).message_id))
+                except InvalidRequestError:
                     ignored.append(f"item {position}: no valid messageId")
             if not messages:
                 raise InvalidRequestError(
                     "a Comapi batch send response lists {index, messageId}", target="sendResponse"
                 )
             return SentMessages(messages, ignored)
-        if not isinstance(payload, dict) or not is_valid_message_id(payload.get("messageId")):
-            raise InvalidRequestError("a Comapi send response has a messageId", target="sendResponse")
-        message_id = str(payload["messageId"])
-        first = self._message_observation(message_id, payload, now)
+        sent = self.read_send_response(ComapiSent, payload)
+        first = self._message_observation(sent.message_id, sent, now)
         if first is not None and self.canonical_word(first.provider_status or "") not in SEND_RESPONSE_STATUSES:
             first = None
-        return SentMessages([SentMessage(message_id, first)])
-
-
-def _sms_status(payload: dict[str, Any]) -> dict[str, Any]:
-    details = payload.get("details")
-    statuses = details.get("channelStatus") if isinstance(details, dict) else None
-    sms = statuses.get("sms") if isinstance(statuses, dict) else None
-    return sms if isinstance(sms, dict) else {}
-
-
-def _describe(details: Any) -> str | None:
-    """A short, flat text of the provider's status details (never the whole object).
-
-    Values are rendered by `quoted`, which never raises (`str()` of a very long integer does).
-    """
-    if isinstance(details, str):
-        return details[:MAX_PROVIDER_DETAIL] or None
-    if isinstance(details, dict):
-        parts: list[str] = []
-        size = 0
-        for key, value in details.items():
-            if size > MAX_PROVIDER_DETAIL:
-                break
-            if isinstance(value, str):
-                text = f"{key}={value[:MAX_PROVIDER_DETAIL]}"
-            elif isinstance(value, int | float):
-                text = f"{key}={quoted(value)}"
-            else:
-                continue
-            parts.append(text)
-            size += len(text) + 2
-        return ", ".join(parts)[:MAX_PROVIDER_DETAIL] or None
-    return None
+        return SentMessages([SentMessage(sent.message_id, first)])

@@ -7,9 +7,10 @@ from functools import cache
 from textstatus import config
 from textstatus.errors import ConfigurationError, ProviderNotConfiguredError, UnknownProviderError
 from textstatus.observability import logger
-from textstatus.providers.base import HttpSettings, ProviderAdapter
+from textstatus.providers.base import ProviderAdapter
 from textstatus.providers.comapi import ComapiAdapter
 from textstatus.providers.govdelivery import GovdeliveryAdapter
+from textstatus.providers.http import HttpSettings
 from textstatus.providers.usajobs import UsajobsAdapter
 from textstatus.providers.wunderkind import WunderkindAdapter
 
@@ -23,7 +24,9 @@ PROVIDER_NAMES: tuple[str, ...] = tuple(_ADAPTERS)
 
 @cache
 def adapter(name: str) -> ProviderAdapter:
-    """The adapter of a provider, built once per cold start; UnknownProviderError otherwise."""
+    """The adapter of a provider, built once per cold start with its settings; UnknownProviderError
+    for a provider this service does not know, ProviderNotConfiguredError for one whose settings
+    (every secret included) this deployment does not have."""
     adapter_class = _ADAPTERS.get(name)
     if adapter_class is None:
         raise UnknownProviderError(f"unknown provider; expected one of: {', '.join(PROVIDER_NAMES)}")
@@ -34,10 +37,11 @@ def adapter(name: str) -> ProviderAdapter:
         pool_size=settings.poll_concurrency,
     )
     try:
-        return adapter_class.from_config(http)
+        provider_settings = config.load(adapter_class.settings_model)
     except ConfigurationError as exc:
         logger.warning("provider not configured", extra={"provider": name, "detail": exc.message})
         raise ProviderNotConfiguredError(f"{name} is not configured in this deployment") from None
+    return adapter_class.from_config(provider_settings, http)
 
 
 def reset() -> None:

@@ -5,31 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from textstatus import config
-from textstatus.config import EnvSettings, Secret
-from textstatus.errors import InvalidRequestError, ProviderBadResponseError, ProviderRejectedRequestError
-from textstatus.events import Observation, is_valid_message_id
-from textstatus.providers.base import (
-    HttpSettings,
-    Outcome,
-    ProviderAdapter,
-    SentMessage,
-    SentMessages,
-    bounded_count,
-    parse_json,
-)
+from textstatus.config import ProviderSettings, Secret
+from textstatus.errors import ProviderRejectedRequestError
+from textstatus.events import Observation
+from textstatus.providers.base import Outcome, ProviderAdapter, SentMessage, SentMessages
+from textstatus.providers.payloads import Count, MessageId, OptionalString, Payload, Text, parse_json
 from textstatus.status import Reason, Status
 
-
-class UsajobsSettings(EnvSettings):
-    base_url: str = Field("https://data.usajobs.gov", alias="USAJOBS_BASE_URL", pattern=r"^https?://")
-    api_key: Secret = Field(alias="USAJOBS_API_KEY")
-    # USAJOBS documents no pending state: "not found" for a fresh message means "no receipt yet".
-    not_found_grace_minutes: float = Field(60, alias="USAJOBS_NOT_FOUND_GRACE_MINUTES", gt=0, le=60 * 24 * 30)
+if TYPE_CHECKING:
+    import requests
 
 
 # `deliveryStatusDetails` is "<code>: <text>"; codes refine a `Failed` (more will be added).
@@ -40,6 +28,8 @@ FAILURE_CODES: Mapping[int, Outcome] = {
 # A code is the leading number, at most 9 digits: longer digit runs are not a code (and `int()`
 # refuses more than 4300 digits), so they are kept as text, never parsed.
 _DETAIL = re.compile(r"^\s*(\d{1,9})(?!\d)")
+# An error code is a short word; anything else in its place is not one we can match.
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def detail_code(detail: str | None) -> int | None:
@@ -47,8 +37,56 @@ def detail_code(detail: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+class UsajobsStatus(Payload):
+    """POST /api/textmessaging/status answers the delivery status, its detail and segment counts
+    (counts that are not counts, negative, huge, floats, strings or bools, are dropped)."""
+
+    described: ClassVar[str] = "a USAJOBS status answer"
+    delivery_status: Text = Field(alias="deliveryStatus")
+    details: OptionalString = Field(None, alias="deliveryStatusDetails")
+    successful: Count = Field(None, alias="successfulSegments")
+    failed: Count = Field(None, alias="failedSegments")
+
+
+class UsajobsSent(Payload):
+    """POST /api/textmessaging/sendmessage answers {"responseId": "<guid>"}: an id, no status."""
+
+    described: ClassVar[str] = "a USAJOBS send response"
+    response_id: MessageId = Field(alias="responseId")
+
+
+def _code(value: object) -> str | None:
+    return value if isinstance(value, str) and _ERROR_CODE.fullmatch(value) else None
+
+
+class UsajobsErrorItem(Payload):
+    code: Annotated[str | None, BeforeValidator(_code)] = None
+
+
+class UsajobsErrorBody(UsajobsErrorItem):
+    details: Annotated[
+        list[UsajobsErrorItem],
+        BeforeValidator(lambda v: [i for i in v if isinstance(i, dict)] if isinstance(v, list) else []),
+    ] = Field(default_factory=list)
+
+
+class UsajobsError(Payload):
+    """USAJOBS's error shape, {"error": {"code", "details": [{"code"}]}}."""
+
+    error: UsajobsErrorBody
+
+
+class UsajobsSettings(ProviderSettings, env_prefix="USAJOBS_"):
+    base_url: str = Field("https://data.usajobs.gov", pattern=r"^https?://")
+    api_key: Secret
+    # USAJOBS documents no pending state: "not found" for a fresh message means "no receipt yet".
+    not_found_grace_minutes: float = Field(60, gt=0, le=60 * 24 * 30)
+
+
 class UsajobsAdapter(ProviderAdapter):
     name = "usajobs"
+    settings_model = UsajobsSettings
+    settings: UsajobsSettings
     callback_methods = frozenset()
     statuses: ClassVar[Mapping[str, Outcome]] = {
         "Delivered": Outcome(Status.DELIVERED),
@@ -56,18 +94,9 @@ class UsajobsAdapter(ProviderAdapter):
         "Failed": Outcome(Status.UNDELIVERED, Reason.UNKNOWN),
     }
 
-    def __init__(self, settings: UsajobsSettings, http: HttpSettings) -> None:
-        super().__init__(http)
-        self._settings = settings
-        self._status_url = settings.base_url.rstrip("/") + "/api/textmessaging/status"
-
-    @classmethod
-    def from_config(cls, http: HttpSettings) -> UsajobsAdapter:
-        return cls(config.load(UsajobsSettings), http)
-
     @property
     def not_found_grace(self) -> timedelta:
-        return timedelta(minutes=self._settings.not_found_grace_minutes)
+        return timedelta(minutes=self.settings.not_found_grace_minutes)
 
     @classmethod
     def outcome_of(cls, word: str, detail: str | None) -> Outcome:
@@ -80,67 +109,47 @@ class UsajobsAdapter(ProviderAdapter):
         return outcome
 
     def fetch_status(self, message_id: str, now: datetime) -> Observation | None:
-        response = self._send(
+        answer = self.fetch_answer(
+            UsajobsStatus,
             "POST",
-            self._status_url,
+            f"{self.base_url}/api/textmessaging/status",
+            missing=self._not_found,
             json={"responseId": message_id},
-            headers={"Accept": "application/json", "X-Api-Key": self._settings.api_key.reveal()},
+            headers={"Accept": "application/json", "X-Api-Key": self.settings.api_key.reveal()},
         )
-        # The status code first: an error page (a gateway's HTML 404, a plain-text 400) need not
-        # be JSON, and a 404 means the message is unknown whatever its body says.
-        if response.status_code == 404:
+        if answer is None:
             return None
-        if response.status_code == 400:
-            codes = _error_codes(response.content)
-            if "TextMessageNotFound" in codes:
-                return None
-            named = ", ".join(sorted(codes)[:5]) or "HTTP 400"
-            raise ProviderRejectedRequestError(self.name, f"request refused: {named}")
-        if response.status_code != 200:
-            raise ProviderBadResponseError(self.name, f"HTTP {response.status_code}")
-        body = self._json_object(response)
-        word = body.get("deliveryStatus")
-        if not isinstance(word, str) or not word.strip():
-            raise ProviderBadResponseError(self.name, "HTTP 200 without a deliveryStatus")
-        detail = body.get("deliveryStatusDetails") if isinstance(body.get("deliveryStatusDetails"), str) else None
-        # Segment counts that are not counts (negative, huge, floats, strings, bools) are dropped.
-        found = {
-            name: bounded_count(body.get(key))
-            for name, key in (("successful", "successfulSegments"), ("failed", "failedSegments"))
-        }
+        found = {"successful": answer.successful, "failed": answer.failed}
         segments = {name: value for name, value in found.items() if value is not None}
         return self.observe(
             message_id,
-            word.strip(),
+            answer.delivery_status,
             now,
-            detail=detail,
-            outcome=self.outcome_of(word.strip(), detail),
+            detail=answer.details,
+            outcome=self.outcome_of(answer.delivery_status, answer.details),
             segments=segments or None,
         )
 
+    def _not_found(self, response: requests.Response) -> bool:
+        """A 404 means the message is unknown whatever its body says; a 400 only when its codes
+        say TextMessageNotFound (otherwise our request was refused)."""
+        if response.status_code == 404:
+            return True
+        codes = _error_codes(response.content)
+        if "TextMessageNotFound" in codes:
+            return True
+        named = ", ".join(sorted(codes)[:5]) or "HTTP 400"
+        raise ProviderRejectedRequestError(self.name, f"request refused: {named}")
+
     def messages_in_send_response(self, payload: Any, now: datetime) -> SentMessages:
-        # POST /api/textmessaging/sendmessage answers {"responseId": "<guid>"}: an id, no status.
-        if not isinstance(payload, dict) or not is_valid_message_id(payload.get("responseId")):
-            raise InvalidRequestError("a USAJOBS send response has a responseId", target="sendResponse")
-        return SentMessages([SentMessage(str(payload["responseId"]))])
-
-
-# An error code is a short word; anything else in its place is not one we can match.
-_ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+        sent = self.read_send_response(UsajobsSent, payload)
+        return SentMessages([SentMessage(sent.response_id)])
 
 
 def _error_codes(raw: bytes) -> set[str]:
-    """The codes of USAJOBS's error shape, {"error": {"code", "details": [{"code"}]}}; none when
-    the body is not that shape (or not JSON at all)."""
+    """The codes of USAJOBS's error shape; none when the body is not that shape (or not JSON)."""
     try:
-        body = parse_json(raw)
-    except ValueError:
+        body = UsajobsError.model_validate(parse_json(raw))
+    except ValueError:  # not JSON, or not the error shape (ValidationError is a ValueError)
         return set()
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return set()
-    items = [error]
-    details = error.get("details")
-    if isinstance(details, list):
-        items += [item for item in details if isinstance(item, dict)]
-    return {item["code"] for item in items if isinstance(item.get("code"), str) and _ERROR_CODE.fullmatch(item["code"])}
+    return {item.code for item in [body.error, *body.error.details] if item.code}

@@ -6,44 +6,59 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
-from textstatus import config
-from textstatus.config import EnvSettings, Secret
-from textstatus.errors import (
-    CallbackAuthenticationError,
-    InvalidCallbackError,
-    InvalidRequestError,
-    ProviderBadResponseError,
-)
-from textstatus.events import Observation, is_valid_message_id
-from textstatus.providers.base import (
+from textstatus.config import ProviderSettings, Secret
+from textstatus.errors import CallbackAuthenticationError
+from textstatus.events import Observation
+from textstatus.providers.base import Outcome, ProviderAdapter, SentMessage, SentMessages
+from textstatus.providers.callbacks import (
     CallbackRequest,
-    HttpSettings,
-    Outcome,
     ParsedCallback,
-    ProviderAdapter,
-    SentMessage,
-    SentMessages,
     credentials_match,
     load_json,
     squeeze_whitespace,
 )
+from textstatus.providers.payloads import MessageId, NamedMessage, Payload, Text, Word
 from textstatus.status import Reason, Status
 
 
-class WunderkindSettings(EnvSettings):
-    base_url: str = Field("https://api.wknd.ai", alias="WUNDERKIND_BASE_URL", pattern=r"^https?://")
-    client_id: Secret = Field(alias="WUNDERKIND_CLIENT_ID")
-    client_secret: Secret = Field(alias="WUNDERKIND_CLIENT_SECRET")
-    callback_header_id: str = Field("X-Client-ID", alias="WUNDERKIND_CALLBACK_HEADER_ID", min_length=1)
-    callback_header_secret: str = Field("X-Client-Secret", alias="WUNDERKIND_CALLBACK_HEADER_SECRET", min_length=1)
-    callback_id: Secret = Field(alias="WUNDERKIND_CALLBACK_ID")
-    callback_secret: Secret = Field(alias="WUNDERKIND_CALLBACK_SECRET")
+class WunderkindCallback(Payload):
+    """The callback's JSON. The docs spell it `messageID`; the status API `messageId`: both are
+    accepted. Phone, email and callbackData are personal or the sender's own data: not read."""
+
+    described: ClassVar[str] = "a Wunderkind callback"
+    message_id: MessageId = Field(validation_alias=AliasChoices("messageID", "messageId"))
+    status: Word
+
+
+class WunderkindStatus(Payload):
+    """GET /text/message/status answers {"status": "..."}."""
+
+    described: ClassVar[str] = "a Wunderkind status answer"
+    status: Text
+
+
+class WunderkindSent(NamedMessage):
+    """POST /text/message/send answers {"messageId": "..."}: an id, no status."""
+
+    described: ClassVar[str] = "a Wunderkind send response"
+
+
+class WunderkindSettings(ProviderSettings, env_prefix="WUNDERKIND_"):
+    base_url: str = Field("https://api.wknd.ai", pattern=r"^https?://")
+    client_id: Secret
+    client_secret: Secret
+    callback_header_id: str = Field("X-Client-ID", min_length=1)
+    callback_header_secret: str = Field("X-Client-Secret", min_length=1)
+    callback_id: Secret
+    callback_secret: Secret
 
 
 class WunderkindAdapter(ProviderAdapter):
     name = "wunderkind"
+    settings_model = WunderkindSettings
+    settings: WunderkindSettings
     retention = timedelta(days=7)
     callback_methods = frozenset({"POST", "PUT"})
     statuses: ClassVar[Mapping[str, Outcome]] = {
@@ -57,43 +72,30 @@ class WunderkindAdapter(ProviderAdapter):
         "FAILED_TO_MATCH": Outcome(Status.REJECTED, Reason.NO_MATCH),
     }
 
-    def __init__(self, settings: WunderkindSettings, http: HttpSettings) -> None:
-        super().__init__(http)
-        self._settings = settings
-        self._status_url = settings.base_url.rstrip("/") + "/text/message/status"
-
-    @classmethod
-    def from_config(cls, http: HttpSettings) -> WunderkindAdapter:
-        return cls(config.load(WunderkindSettings), http)
-
     @classmethod
     def canonical_word(cls, raw: str) -> str:
         return squeeze_whitespace(raw).upper()
 
     def fetch_status(self, message_id: str, now: datetime) -> Observation | None:
-        body = self._get_resource(
-            self._status_url,
+        answer = self.fetch_answer(
+            WunderkindStatus,
+            "GET",
+            f"{self.base_url}/text/message/status",
             params={"messageId": message_id},
             headers={
                 "Accept": "application/json",
-                "X-Client-ID": self._settings.client_id.reveal(),
-                "X-Client-Secret": self._settings.client_secret.reveal(),
+                "X-Client-ID": self.settings.client_id.reveal(),
+                "X-Client-Secret": self.settings.client_secret.reveal(),
             },
         )
-        if body is None:
-            return None
-        if not isinstance(body.get("status"), str) or not body["status"].strip():
-            raise ProviderBadResponseError(self.name, "an answer without a status")
-        return self.observe(message_id, body["status"].strip(), now)
+        return None if answer is None else self.observe(message_id, answer.status, now)
 
     def messages_in_send_response(self, payload: Any, now: datetime) -> SentMessages:
-        # POST /text/message/send answers {"messageId": "..."}: an id, no status.
-        if not isinstance(payload, dict) or not is_valid_message_id(payload.get("messageId")):
-            raise InvalidRequestError("a Wunderkind send response has a messageId", target="sendResponse")
-        return SentMessages([SentMessage(str(payload["messageId"]))])
+        sent = self.read_send_response(WunderkindSent, payload)
+        return SentMessages([SentMessage(sent.message_id)])
 
     def authenticate_callback(self, request: CallbackRequest) -> None:
-        settings = self._settings
+        settings = self.settings
         id_ok = credentials_match(request.header(settings.callback_header_id), settings.callback_id.reveal())
         secret_ok = credentials_match(
             request.header(settings.callback_header_secret), settings.callback_secret.reveal()
@@ -102,12 +104,6 @@ class WunderkindAdapter(ProviderAdapter):
             raise CallbackAuthenticationError("missing or invalid callback credentials")
 
     def parse_callback(self, request: CallbackRequest, received_at: datetime) -> ParsedCallback:
-        payload = load_json(request.body, "the callback body")
-        if not isinstance(payload, dict):
-            raise InvalidCallbackError("the callback body must be a JSON object")
-        # The docs spell it `messageID`; the status API spells it `messageId`. Accept both.
-        message_id = self.require_message_id(payload.get("messageID", payload.get("messageId")))
-        status = self.require_word(payload.get("status"))
-        # Wunderkind gives no event time: the time we received it stands in. Phone, email and
-        # callbackData are personal or the sender's own data: they are not stored.
-        return ParsedCallback([self.observe(message_id, status, received_at)])
+        callback = self.read_callback(WunderkindCallback, load_json(request.body, "the callback body"))
+        # Wunderkind gives no event time: the time we received it stands in.
+        return ParsedCallback([self.observe(callback.message_id, callback.status, received_at)])
