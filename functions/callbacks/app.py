@@ -46,7 +46,7 @@ def receive_callback(provider: Provider) -> api.CallbackAck:
     request = CallbackRequest(
         method=event.http_method.upper(),
         headers={name.lower(): value for name, value in (event.headers or {}).items()},
-        query=dict(event.query_string_parameters or {}),
+        query_values={name: list(values) for name, values in (event.multi_value_query_string_parameters or {}).items()},
         body=_raw_body(event.body, bool(event.is_base64_encoded)),
     )
     try:

@@ -176,7 +176,7 @@ FIELDS = {
 
 
 def tms_request(body: bytes, content_type: str, token: str | None = TOKEN) -> CallbackRequest:
-    return CallbackRequest("POST", {"content-type": content_type}, {"token": token} if token else {}, body)
+    return CallbackRequest("POST", {"content-type": content_type}, {"token": [token]} if token else {}, body)
 
 
 def test_govdelivery_token_authenticates_and_a_wrong_or_missing_one_is_refused() -> None:

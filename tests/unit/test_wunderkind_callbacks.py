@@ -41,7 +41,7 @@ def request(headers: dict[str, str], body: bytes | None = None, method: str = "P
     return CallbackRequest(
         method=method,
         headers={name.lower(): value for name, value in headers.items()},
-        query={},
+        query_values={},
         body=json.dumps(DOC_PAYLOAD).encode() if body is None else body,
     )
 

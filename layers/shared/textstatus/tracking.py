@@ -17,7 +17,7 @@ from textstatus.errors import (
     ProviderError,
     UnknownProviderError,
 )
-from textstatus.events import Observation, ReceivedEvent, Source
+from textstatus.events import Observation, ReceivedEvent, Source, storable_text
 from textstatus.observability import count, logger, publish
 from textstatus.providers.base import CallbackRequest, ProviderAdapter, SentMessage
 from textstatus.providers.registry import PROVIDER_NAMES
@@ -147,7 +147,7 @@ class Tracker:
                 duplicate = self.ingest(observation, Source.CALLBACK, now).duplicate
             return "duplicate" if duplicate else "accepted"
 
-        outcomes = _each(take, parsed.observations)
+        outcomes = _each_message(take, parsed.observations)
         return CallbackResult(
             accepted=outcomes.count("accepted"),
             duplicates=outcomes.count("duplicate"),
@@ -192,7 +192,8 @@ class Tracker:
             ingested = self.ingest(observation, Source.LOOKUP, now)
             if ingested.record is not None:
                 return ingested.record
-            # Asked, and nothing changed: say when we last asked.
+        if refresh:
+            # Asked, and nothing changed (or the provider no longer knows it): say when we asked.
             touched = self._store.touch_polled(provider, message_id, now)
             if touched is not None:
                 return touched
@@ -235,14 +236,11 @@ class Tracker:
         now = self._clock()
         adapter = self.adapter(provider)
         named = adapter.messages_in_send_response(payload, now)
-        if named.ignored:
-            logger.warning(
-                "send response elements not usable", extra={"provider": provider, "ignored": named.ignored[:20]}
-            )
-            count("RegistrationItemsInvalid", len(named.ignored))
-        return SendResponseRegistration(
-            self._register_sent(adapter, named.messages, reference, metadata, now), named.ignored
-        )
+        ignored = [storable_text(reason) for reason in named.ignored]
+        if ignored:
+            logger.warning("send response elements not usable", extra={"provider": provider, "ignored": ignored[:20]})
+            count("RegistrationItemsInvalid", len(ignored))
+        return SendResponseRegistration(self._register_sent(adapter, named.messages, reference, metadata, now), ignored)
 
     def _register_sent(
         self,
@@ -325,18 +323,30 @@ class Tracker:
         return self.ingest(observation, Source.DEADLINE)
 
 
-def _each[T, R](work: Callable[[T], R], items: list[T]) -> list[R]:
-    """`work` on every item; a batch concurrently. The events of one callback are independent (the
-    ordering rule is enforced by DynamoDB, whatever order they land in), and a batch of 1,000
-    events done one after another (two requests each) would outlast the provider's patience
-    (Comapi waits 10 seconds) and the function's timeout, and be retried whole, forever. The
-    first failure is raised, so the provider retries the batch; what landed is a duplicate then."""
-    if len(items) <= 1:
-        return [work(item) for item in items]
+def _each_message[R](work: Callable[[Observation], R], observations: list[Observation]) -> list[R]:
+    """`work` on every observation of a callback: different messages concurrently, each message's
+    own in one go, greatest first by the ordering rule.
+
+    Greatest first, the first one applied is the one that stays: the others of that message are
+    kept in the history and change nothing, so a batch counts the same changes whatever order
+    it listed them in. Concurrently, a batch of 1,000 events (two requests each) fits within the
+    provider's patience (Comapi waits 10 seconds) and the function's timeout; one after another
+    it would be retried whole, forever. The first failure is raised, so the provider retries the
+    batch; what landed is a duplicate then."""
+    by_message: dict[tuple[str, str], list[Observation]] = {}
+    for observation in observations:
+        by_message.setdefault((observation.provider, observation.message_id), []).append(observation)
+
+    def one_message(group: list[Observation]) -> list[R]:
+        return [work(each) for each in sorted(group, key=lambda o: o.order_key or "", reverse=True)]
+
+    groups = list(by_message.values())
+    if len(groups) <= 1:
+        return [outcome for group in groups for outcome in one_message(group)]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(min(CALLBACK_CONCURRENCY, len(items)), thread_name_prefix="callback") as pool:
-        return list(pool.map(work, items))
+    with ThreadPoolExecutor(min(CALLBACK_CONCURRENCY, len(groups)), thread_name_prefix="callback") as pool:
+        return [outcome for outcomes in pool.map(one_message, groups) for outcome in outcomes]
 
 
 def require_known(provider: str) -> None:

@@ -22,7 +22,8 @@ class CallbackRequest:
 
     method: str
     headers: Mapping[str, str]
-    query: Mapping[str, str]
+    # Every value of every query parameter, in order (a parameter given twice is not one value).
+    query_values: Mapping[str, list[str]]
     body: bytes
 
     def header(self, name: str) -> str | None:

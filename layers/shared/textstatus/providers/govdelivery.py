@@ -115,7 +115,9 @@ class GovdeliveryAdapter(ProviderAdapter):
     # Callbacks -------------------------------------------------------------------------------
 
     def authenticate_callback(self, request: CallbackRequest) -> None:
-        if not credentials_match(request.query.get("token"), self.settings.callback_token.reveal()):
+        # One token: `?token=guess&token=<real>` must not pass because the last value wins.
+        tokens = request.query_values.get("token", [])
+        if not credentials_match(tokens[0] if len(tokens) == 1 else None, self.settings.callback_token.reveal()):
             raise CallbackAuthenticationError("missing or invalid callback token")
 
     def parse_callback(self, request: CallbackRequest, received_at: datetime) -> ParsedCallback:

@@ -38,14 +38,22 @@ _WORD = re.compile(r"[A-Za-z0-9_.:\- ]{1,64}")
 def parse_json(raw: bytes | str) -> Any:
     """JSON from a provider; ValueError for anything that is not JSON we can hold.
 
-    Besides malformed text, `json.loads` refuses an integer literal of more than 4300 digits
-    with a plain ValueError (not JSONDecodeError), and deep nesting with RecursionError: both
-    are a body we cannot read, never an unexpected error.
+    An integer literal of more than 4300 digits (which `int` refuses) is kept as its text, so
+    the field that holds it is simply not a usable number, and one element of a batch holding
+    one does not make the whole body unreadable. Deep nesting (RecursionError) is a body we
+    cannot read, never an unexpected error.
     """
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_int=_bounded_int)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+
+
+def _bounded_int(text: str) -> int | str:
+    return int(text) if len(text.lstrip("-")) <= _MAX_INT_DIGITS else text
+
+
+_MAX_INT_DIGITS = 4000
 
 
 # Values ---------------------------------------------------------------------------------------
