@@ -1,4 +1,4 @@
-"""Comapi (dotdigital Enterprise Communications) simulator, from its public docs (shared/PROVIDERS.md).
+"""Comapi (dotdigital Enterprise Communications) simulator, from its public docs (docs/providers.md#comapi).
 
 - POST /apispaces/{space}/messages        -> 201 the message resource (status processing, or failed)
 - POST /apispaces/{space}/messages/batch  -> 202 [{"index", "messageId"}, ...]

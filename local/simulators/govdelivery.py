@@ -1,4 +1,4 @@
-"""GovDelivery TMS simulator, from its public docs (shared/provider-docs/govdelivery-*, PROVIDERS.md).
+"""GovDelivery TMS simulator, from its public docs (docs/providers.md#govdelivery).
 
 - POST /messages/sms {"body", "recipients": [{"phone"}]} -> 201 the message resource
 - GET  /messages/sms/{id} -> {body, created_at, completed_at, status, _links, recipient_counts}

@@ -1,4 +1,4 @@
-"""USAJOBS Text Messaging API simulator, from its public docs (shared/provider-docs/usajobs-*).
+"""USAJOBS Text Messaging API simulator, from its public docs (docs/providers.md#usajobs).
 
 - POST /api/textmessaging/sendmessage {"alternateDocumentID", "message" (<= 620 chars)} -> {"responseId"}
 - POST /api/textmessaging/status {"responseId"} -> {"responseId", "deliveryStatus", "deliveryStatusDetails",

@@ -1,4 +1,4 @@
-"""Wunderkind Text Message API simulator, from Wunderkind's public docs (shared/PROVIDERS.md).
+"""Wunderkind Text Message API simulator, from Wunderkind's public docs (docs/providers.md#wunderkind).
 
 - POST /text/message/send   {"phone" | "email", "text", "sendPurpose", "callbackData"} -> {"messageId"}
 - GET  /text/message/status?messageId=<id>  -> {"status": "..."}; kept 7 days (`retention_seconds`)

@@ -43,7 +43,10 @@ RECIPIENT_STATUSES: Mapping[str, Outcome] = {
 
 
 def completed_outcome(counts: Mapping[str, int]) -> Outcome:
-    """A completed message's outcome, from its recipient counts (DESIGN.md's mapping)."""
+    """A completed message's outcome, from its recipient counts.
+
+    The mapping: docs/providers.md#recipient-counts-to-a-message-outcome.
+    """
     total = counts.get("total", 0)
     if total <= 0:
         return Outcome(Status.UNDELIVERED, Reason.UNKNOWN)
