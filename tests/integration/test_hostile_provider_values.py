@@ -28,6 +28,7 @@ from textstatus.providers.base import ProviderAdapter
 from textstatus.providers.comapi import ComapiAdapter, ComapiSettings
 from textstatus.providers.govdelivery import GovdeliveryAdapter, GovdeliverySettings
 from textstatus.providers.http import HttpSettings
+from textstatus.providers.payloads import parse_json
 from textstatus.providers.usajobs import UsajobsAdapter, UsajobsSettings
 from textstatus.providers.wunderkind import WunderkindAdapter, WunderkindSettings
 
@@ -69,11 +70,27 @@ NUMBERS = {
     "list": "[1, 2]",
 }
 
-NOT_TEXT = {name: fragment for name, fragment in NUMBERS.items() if not fragment.startswith('"')}
+NOT_TEXT = {
+    name: fragment
+    for name, fragment in NUMBERS.items()
+    # A number too long to read is kept as its text: text, then.
+    if not isinstance(parse_json(fragment), str)
+}
 
 
 def readable(fragment: str) -> bool:
-    """Whether JSON can hold the value at all (over 4300 digits it cannot)."""
+    """Whether the value can be read from a provider's JSON at all (an integer of more than
+    4,300 digits is read as its text: a value, just not a usable number)."""
+    try:
+        parse_json(fragment)
+    except ValueError:
+        return False
+    return True
+
+
+def accepted_by_the_api(fragment: str) -> bool:
+    """Whether a client's request may hold the value: the API refuses a body with a number too
+    long to read (400, target body) before looking into it."""
     try:
         json.loads(fragment)
     except ValueError:
@@ -323,7 +340,9 @@ def register(status_api: Any, provider: str, raw_send_response: bytes) -> tuple[
 
 
 @pytest.mark.parametrize(
-    "fragment", [f for f in TIMES.values() if readable(f)], ids=[k for k, f in TIMES.items() if readable(f)]
+    "fragment",
+    [f for f in TIMES.values() if accepted_by_the_api(f)],
+    ids=[k for k, f in TIMES.items() if accepted_by_the_api(f)],
 )
 def test_comapi_send_response_with_hostile_times(status_api: Any, fragment: str) -> None:
     response = {"messageId": "d8e296bb", "status": "processing", "_updatedOn": hole(), "sentOn": hole()}
@@ -335,7 +354,9 @@ def test_comapi_send_response_with_hostile_times(status_api: Any, fragment: str)
 
 
 @pytest.mark.parametrize(
-    "fragment", [f for f in NUMBERS.values() if readable(f)], ids=[k for k, f in NUMBERS.items() if readable(f)]
+    "fragment",
+    [f for f in NUMBERS.values() if accepted_by_the_api(f)],
+    ids=[k for k, f in NUMBERS.items() if accepted_by_the_api(f)],
 )
 def test_govdelivery_send_response_with_hostile_counts_and_ids(status_api: Any, fragment: str) -> None:
     counts = {key: hole() for key in ("total", "new", "sending", "sent", "failed")}
@@ -352,7 +373,9 @@ def test_govdelivery_send_response_with_hostile_counts_and_ids(status_api: Any, 
 
 
 @pytest.mark.parametrize(
-    "fragment", [f for f in NOT_TEXT.values() if readable(f)], ids=[k for k, f in NOT_TEXT.items() if readable(f)]
+    "fragment",
+    [f for f in NOT_TEXT.values() if accepted_by_the_api(f)],
+    ids=[k for k, f in NOT_TEXT.items() if accepted_by_the_api(f)],
 )
 @pytest.mark.parametrize(
     ("provider", "field"), [("usajobs", "responseId"), ("wunderkind", "messageId"), ("comapi", "messageId")]
