@@ -324,7 +324,7 @@ def test_usajobs_a_5000_digit_code_is_kept_as_text_with_an_unknown_reason(usajob
             status=200,
             body=json.dumps(
                 {
-                    "responseId": "r",
+                    "responseId": "0b5e1d8c-0000-4000-8000-000000000000",
                     "deliveryStatus": "Failed",
                     "deliveryStatusDetails": detail,
                     "successfulSegments": -1,
@@ -337,3 +337,10 @@ def test_usajobs_a_5000_digit_code_is_kept_as_text_with_an_unknown_reason(usajob
     assert observation is not None
     assert (observation.status, observation.reason, observation.segments) == (Status.UNDELIVERED, Reason.UNKNOWN, None)
     assert observation.provider_detail == detail[:500]
+
+
+def test_an_answer_about_another_message_is_a_bad_response_not_evidence(usajobs_sim: UsajobsSimulator) -> None:
+    body = b'{"responseId": "someone-else", "deliveryStatus": "Delivered"}'
+    usajobs_sim.set_fault(Fault(status=200, body=body))
+    with pytest.raises(ProviderBadResponseError, match="another message"):
+        usajobs(usajobs_sim).fetch_status("0b5e1d8c-0000-4000-8000-000000000000", NOW)

@@ -247,7 +247,12 @@ def poll(adapter: ProviderAdapter, fragment: str) -> Observation | None:
 
 @pytest.mark.parametrize("fragment", NUMBERS.values(), ids=NUMBERS.keys())
 def test_usajobs_poll_with_hostile_segments(fragment: str) -> None:
-    body = {"responseId": "r", "deliveryStatus": "Delivered", "successfulSegments": hole(), "failedSegments": hole()}
+    body = {
+        "responseId": "165532",
+        "deliveryStatus": "Delivered",
+        "successfulSegments": hole(),
+        "failedSegments": hole(),
+    }
     observation = poll(usajobs(with_value(body, fragment)), fragment)
     if observation is not None:
         assert observation.segments is None or all(0 <= n <= 10**9 for n in observation.segments.values())
@@ -260,7 +265,7 @@ def test_usajobs_poll_with_hostile_segments(fragment: str) -> None:
     ids=["code-5000-digits", "code-10-digits", "empty", "no-code", "no-colon", "control-characters"],
 )
 def test_usajobs_poll_with_hostile_detail_codes(detail: str) -> None:
-    body = json.dumps({"responseId": "r", "deliveryStatus": "Failed", "deliveryStatusDetails": detail}).encode()
+    body = json.dumps({"responseId": "165532", "deliveryStatus": "Failed", "deliveryStatusDetails": detail}).encode()
     observation = usajobs(body).fetch_status("165532", NOW)
     assert observation is not None
     assert observation.reason is not None
@@ -269,7 +274,7 @@ def test_usajobs_poll_with_hostile_detail_codes(detail: str) -> None:
 
 @pytest.mark.parametrize("fragment", TIMES.values(), ids=TIMES.keys())
 def test_comapi_poll_with_hostile_times(fragment: str) -> None:
-    body = {"messageId": "m", "status": "delivered", "_updatedOn": hole(), "sentOn": hole()}
+    body = {"messageId": "165532", "status": "delivered", "_updatedOn": hole(), "sentOn": hole()}
     observation = poll(comapi(with_value(body, fragment)), fragment)
     if observation is not None:
         assert (observation.event_at, observation.provider_gave_time) == (NOW, False)

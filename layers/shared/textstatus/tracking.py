@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from textstatus.clock import iso, utcnow
@@ -160,7 +160,10 @@ class Tracker(Registering):
         confirmed = adapter.confirm(claim, now)
         if confirmed is None:
             return False, None
-        _, duplicate = self._store.record_event(ReceivedEvent(claim, source, now))
+        # Its own id: the provider's answer with the same content is another event, and the
+        # claim must never be the one credited with what the provider then says.
+        as_claim = replace(claim, provider_event_id=f"claim:{claim.event_id}")
+        _, duplicate = self._store.record_event(ReceivedEvent(as_claim, source, now))
         return duplicate, confirmed
 
     # Client API --------------------------------------------------------------------------

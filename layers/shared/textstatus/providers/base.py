@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, Self
 
 from textstatus.config import ProviderSettings
-from textstatus.errors import CallbacksNotSupportedError, TextStatusError
+from textstatus.errors import CallbacksNotSupportedError, ProviderBadResponseError, TextStatusError
 from textstatus.events import Observation
 
 # CallbackRequest is named here too: the callbacks function imports it from this module.
@@ -113,11 +113,20 @@ class ProviderAdapter(ABC):
         """The provider's answer to our call; ProviderBadResponseError if it is not `model`."""
         return parse_payload(model, body, provider_answer_error(self.name))
 
-    def fetch_answer[ModelT: Payload](self, model: type[ModelT], method: str, url: str, **kwargs: Any) -> ModelT | None:
-        """GET or POST the provider's resource for a message: its answer as `model`, or None when
-        the provider does not hold the message (see `ProviderHttp.resource`)."""
+    def fetch_answer[ModelT: Payload](
+        self, model: type[ModelT], method: str, url: str, *, about: str, **kwargs: Any
+    ) -> ModelT | None:
+        """GET or POST the provider's resource for message `about`: its answer as `model`, or None
+        when the provider does not hold the message (see `ProviderHttp.resource`). An answer
+        that names another message is a bad response, never evidence about this one."""
         body = self.http.resource(method, url, **kwargs)
-        return None if body is None else self.read_answer(model, body)
+        if body is None:
+            return None
+        answer = self.read_answer(model, body)
+        for named in answer.names():
+            if isinstance(named, str | int) and not isinstance(named, bool) and str(named) != about:
+                raise ProviderBadResponseError(self.name, "an answer about another message")
+        return answer
 
     @staticmethod
     def read_callback[ModelT: Payload](model: type[ModelT], data: Any) -> ModelT:

@@ -64,6 +64,7 @@ class ComapiAdapter(ProviderAdapter):
             ComapiStatus,
             "GET",
             f"{self.base_url}/apispaces/{self.settings.api_space_id}/messages/{message_id}",
+            about=message_id,
             headers={"Accept": "application/json", "Authorization": f"Bearer {self.settings.token.reveal()}"},
         )
         return None if answer is None else self._message_observation(message_id, answer, now)

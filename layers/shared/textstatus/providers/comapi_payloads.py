@@ -80,6 +80,11 @@ class ComapiStatus(ComapiMessage):
 
     described: ClassVar[str] = "a Comapi message"
     status: Text
+    id: Any = None
+    message_id: Any = Field(None, alias="messageId")
+
+    def names(self) -> tuple[object, ...]:
+        return (self.id, self.message_id)
 
 
 class ComapiSent(ComapiMessage, NamedMessage):

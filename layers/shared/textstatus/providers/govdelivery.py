@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from pydantic import Field
 
 from textstatus.config import ProviderSettings, Secret
-from textstatus.errors import CallbackAuthenticationError, InvalidCallbackError
+from textstatus.errors import CallbackAuthenticationError, InvalidCallbackError, ProviderBadResponseError
 from textstatus.events import Observation
 from textstatus.providers.base import Outcome, ProviderAdapter, SentMessage, SentMessages
 from textstatus.providers.callbacks import CallbackRequest, ParsedCallback, credentials_match
@@ -83,9 +83,16 @@ class GovdeliveryAdapter(ProviderAdapter):
             GovdeliveryStatus,
             "GET",
             f"{self.base_url}/messages/sms/{message_id}",
+            about=message_id,
             headers={"Accept": "application/json", "X-AUTH-TOKEN": self.settings.token.reveal()},
         )
-        return None if answer is None else self.message_observation(message_id, answer, now)
+        if answer is None:
+            return None
+        observation = self.message_observation(message_id, answer, now)
+        if observation is not None and observation.status is None and self.canonical_word(answer.status) == "completed":
+            # `completed` with counts that do not add up says nothing we can use: ask again later.
+            raise ProviderBadResponseError(self.name, "a completed message whose recipient counts do not add up")
+        return observation
 
     def message_observation(
         self, message_id: str, message: Mapping[str, Any] | GovdeliveryMessage, now: datetime
@@ -96,11 +103,14 @@ class GovdeliveryAdapter(ProviderAdapter):
         if message.status is None:
             return None
         counts = message.recipient_counts
-        # Every recipient is final only when the final counts add up to the total: a count we
-        # dropped (negative, huge, not an integer) must not make a pending message look done.
+        # The counts decide an outcome only when they add up: every bucket together is the
+        # total. A count we dropped (negative, huge, not an integer) or counts that contradict
+        # each other must never make a message look done, let alone undelivered.
         total = counts.get("total", 0)
-        all_final = total > 0 and sum(counts.get(key, 0) for key in FINAL_RECIPIENT_STATUSES) == total
-        outcome = completed_outcome(counts) if self.canonical_word(message.status) == "completed" or all_final else None
+        consistent = total > 0 and sum(value for key, value in counts.items() if key != "total") == total
+        all_final = consistent and sum(counts.get(key, 0) for key in FINAL_RECIPIENT_STATUSES) == total
+        completed = self.canonical_word(message.status) == "completed"
+        outcome = completed_outcome(counts) if consistent and (completed or all_final) else None
         finished: datetime | None = None
         notes: list[str] = []
         if outcome is not None:

@@ -69,6 +69,12 @@ class GovdeliveryMessage(Payload):
 class GovdeliveryStatus(GovdeliveryMessage):
     described: ClassVar[str] = "a GovDelivery message"
     status: Text
+    id: Any = None
+    links: Any = Field(None, alias="_links")
+
+    def names(self) -> tuple[object, ...]:
+        own = self.links.get("self") if isinstance(self.links, dict) else None
+        return (self.id, last_segment(own))
 
 
 class GovdeliverySent(GovdeliveryMessage):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
@@ -19,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from textstatus.clock import provider_time
 from textstatus.errors import InvalidCallbackError, InvalidRequestError, ProviderBadResponseError, TextStatusError
-from textstatus.events import is_valid_message_id
+from textstatus.events import has_lone_surrogate, is_valid_message_id
 
 # What we keep of a provider's words and texts: enough to read, never enough to bloat an item.
 MAX_PROVIDER_STATUS = 64
@@ -29,7 +28,7 @@ MAX_QUOTED_VALUE = 64
 # A count (recipients, segments) beyond this is not a count anyone sent.
 MAX_COUNT = 10**9
 
-_WORD = re.compile(r"[A-Za-z0-9_.:\- ]{1,64}")
+_MAX_WORD = 64
 
 
 # Raw JSON -------------------------------------------------------------------------------------
@@ -129,8 +128,13 @@ def _message_id(value: str) -> str:
 
 
 def is_word(value: object) -> bool:
-    """A status word: short and printable (surrounding whitespace aside)."""
-    return isinstance(value, str) and _WORD.fullmatch(value.strip()) is not None
+    """A status word: 1 to 64 printable characters (surrounding whitespace aside), in any script:
+    a word we do not know is kept as one (reason `unknown`), never a refused callback, since
+    some providers never send a callback twice."""
+    if not isinstance(value, str):
+        return False
+    word = value.strip()
+    return 0 < len(word) <= _MAX_WORD and word.isprintable() and not has_lone_surrogate(word)
 
 
 def _word(value: str) -> str:
@@ -169,6 +173,10 @@ class Payload(BaseModel):
 
     # What the payload is, for error messages ("a Comapi send response").
     described: ClassVar[str] = "the payload"
+
+    def names(self) -> tuple[object, ...]:
+        """The message ids the payload itself gives (to check an answer is about our message)."""
+        return ()
 
 
 class NamedMessage(Payload):

@@ -27,7 +27,8 @@ FAILURE_CODES: Mapping[int, Outcome] = {
 }
 # A code is the leading number, at most 9 digits: longer digit runs are not a code (and `int()`
 # refuses more than 4300 digits), so they are kept as text, never parsed.
-_DETAIL = re.compile(r"^\s*(\d{1,9})(?!\d)")
+# The code: ASCII digits (not any script's), then a colon or the end (`4007.5` is not a code).
+_DETAIL = re.compile(r"^\s*([0-9]{1,9})(?=\s*(?::|$))")
 # An error code is a short word; anything else in its place is not one we can match.
 _ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -46,6 +47,10 @@ class UsajobsStatus(Payload):
     details: OptionalString = Field(None, alias="deliveryStatusDetails")
     successful: Count = Field(None, alias="successfulSegments")
     failed: Count = Field(None, alias="failedSegments")
+    response_id: Any = Field(None, alias="responseId")
+
+    def names(self) -> tuple[object, ...]:
+        return (self.response_id,)
 
 
 class UsajobsSent(Payload):
@@ -113,6 +118,7 @@ class UsajobsAdapter(ProviderAdapter):
             UsajobsStatus,
             "POST",
             f"{self.base_url}/api/textmessaging/status",
+            about=message_id,
             missing=self._not_found,
             json={"responseId": message_id},
             headers={"Accept": "application/json", "X-Api-Key": self.settings.api_key.reveal()},

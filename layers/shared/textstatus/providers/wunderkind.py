@@ -37,6 +37,10 @@ class WunderkindStatus(Payload):
 
     described: ClassVar[str] = "a Wunderkind status answer"
     status: Text
+    message_id: Any = Field(None, alias="messageId")
+
+    def names(self) -> tuple[object, ...]:
+        return (self.message_id,)
 
 
 class WunderkindSent(NamedMessage):
@@ -81,6 +85,7 @@ class WunderkindAdapter(ProviderAdapter):
             WunderkindStatus,
             "GET",
             f"{self.base_url}/text/message/status",
+            about=message_id,
             params={"messageId": message_id},
             headers={
                 "Accept": "application/json",
