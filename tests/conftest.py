@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -125,11 +125,27 @@ def aws(env: pytest.MonkeyPatch) -> Iterator[None]:
     """moto in-process with the table created from template.yaml's own definition."""
     from moto import mock_aws
 
-    from tests.support import create_table
+    from tests.support.aws import create_table
 
     with mock_aws():
         create_table(os.environ["TABLE_NAME"])
         yield
+
+
+@pytest.fixture
+def status_api(aws: None) -> Any:
+    """The status API function's module, on moto."""
+    from functions.status_api import app
+
+    return app
+
+
+@pytest.fixture
+def callbacks(aws: None) -> Any:
+    """The callbacks function's module, on moto."""
+    from functions.callbacks import app
+
+    return app
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance, unsuppor
 from local.openapi import DOCUMENT, render
 from local.simulators import SIMULATORS
 from tests.conftest import TEST_ENV
-from tests.support import local_api
+from tests.support.aws import local_api
 
 API_KEY = "schemathesis-key"
 schema = schemathesis.openapi.from_path(str(DOCUMENT))

@@ -1,82 +1,18 @@
-"""Integration fixtures: the handlers on moto, and helpers to read the table directly."""
+"""Integration fixtures: the poller on a fake clock (`rig`)."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-import boto3
 import pytest
 
 from local.simulators.wunderkind import WunderkindSimulator
-from tests.conftest import TEST_ENV
+from tests.support.rig import FakeClock, Rig
 from textstatus import config, runtime
 from textstatus.polling import Poller
 from textstatus.providers import registry
-from textstatus.store import MessageStore, StatusRecord
+from textstatus.store import MessageStore
 from textstatus.tracking import Tracker
-
-CALLBACK_HEADERS = {
-    "X-Client-ID": TEST_ENV["WUNDERKIND_CALLBACK_ID"],
-    "X-Client-Secret": TEST_ENV["WUNDERKIND_CALLBACK_SECRET"],
-}
-
-
-def table_items() -> list[dict[str, Any]]:
-    """Every item in the table (tests only: the service itself never scans)."""
-    client = boto3.client("dynamodb")
-    items: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"TableName": os.environ["TABLE_NAME"]}
-    while True:
-        page = client.scan(**params)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-@pytest.fixture
-def status_api(aws: None) -> Any:
-    from functions.status_api import app
-
-    return app
-
-
-@pytest.fixture
-def callbacks(aws: None) -> Any:
-    from functions.callbacks import app
-
-    return app
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@dataclass
-class Rig:
-    clock: FakeClock
-    tracker: Tracker
-    poller: Poller
-    store: MessageStore
-    sim: WunderkindSimulator
-
-    def run(self, remaining_ms: int = 60_000) -> Any:
-        return self.poller.run(lambda: remaining_ms)
-
-    def record(self, message_id: str) -> StatusRecord:
-        record = self.store.get("wunderkind", message_id)
-        assert record is not None
-        return record
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ wrong, history is never rewritten, and stored records stay readable."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -12,7 +10,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -21,61 +18,15 @@ from botocore.exceptions import ClientError
 from local.gateway import LambdaContext
 from local.simulators.govdelivery import GovdeliverySimulator
 from local.simulators.wunderkind import WunderkindSimulator
-from tests.conftest import TEST_ENV
-from tests.integration.conftest import table_items
-from tests.support import api_event, invoke
+from tests.support.api import comapi_post, get, govdelivery_post, register, wunderkind_post
+from tests.support.aws import table_items
+from tests.support.payloads import COMAPI_MESSAGE_ID as COMAPI_ID
+from tests.support.payloads import WUNDERKIND_MESSAGE_ID as WUNDERKIND_ID
+from tests.support.payloads import comapi_envelope, govdelivery_fields, wunderkind_callback
 from textstatus import runtime
 from textstatus.clock import iso, utcnow
 
-COMAPI_ID = "d8e296bb-97c4-4495-b98f-1e32e0b11628"
-WUNDERKIND_ID = "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"
 SCHEDULE = json.loads((Path(__file__).parents[2] / "events" / "poller" / "schedule.json").read_text())
-
-
-def comapi_envelope(event_id: str, word: str, updated_on: str, message_id: str = COMAPI_ID) -> dict[str, Any]:
-    """A Comapi webhook envelope (message.* events) as Comapi documents it."""
-    return {
-        "eventId": event_id,
-        "accountId": "12345",
-        "apiSpaceId": "space-1",
-        "name": f"message.{word}",
-        "payload": {
-            "id": message_id,
-            "details": {"channel": "sms", "channelStatus": {"sms": {"status": word, "updatedOn": updated_on}}},
-            "metadata": {},
-        },
-        "revision": 2,
-        "timestamp": updated_on,
-    }
-
-
-def comapi_post(callbacks: Any, body: Any) -> tuple[int, Any]:
-    raw = json.dumps(body).encode()
-    signature = hmac.new(TEST_ENV["COMAPI_WEBHOOK_SECRET"].encode(), raw, hashlib.sha1).hexdigest()
-    code, _, answer = invoke(
-        callbacks, api_event("POST", "/v1/callbacks/comapi", body=raw, headers={"X-Comapi-Signature": signature})
-    )
-    return code, answer
-
-
-def wunderkind_post(callbacks: Any, message_id: str, word: str) -> tuple[int, Any]:
-    headers = {
-        "X-Client-ID": TEST_ENV["WUNDERKIND_CALLBACK_ID"],
-        "X-Client-Secret": TEST_ENV["WUNDERKIND_CALLBACK_SECRET"],
-    }
-    body = {"messageID": message_id, "status": word, "phone": "+15551230000"}
-    code, _, answer = invoke(callbacks, api_event("POST", "/v1/callbacks/wunderkind", body=body, headers=headers))
-    return code, answer
-
-
-def get(status_api: Any, path: str, **query: str) -> tuple[int, Any]:
-    code, _, body = invoke(status_api, api_event("GET", path, query=query or None))
-    return code, body
-
-
-def register(status_api: Any, body: dict[str, Any]) -> tuple[int, Any]:
-    code, _, answer = invoke(status_api, api_event("POST", "/v1/messages", body=body))
-    return code, answer
 
 
 def raw_items(prefix: str = "") -> dict[tuple[str, str], dict[str, Any]]:
@@ -127,11 +78,13 @@ def test_a_batch_failing_part_way_leaves_no_event_without_its_status(status_api:
 
 def test_a_year_999_event_time_does_not_outrank_a_real_2026_time(callbacks: Any, status_api: Any) -> None:
     assert iso(datetime(999, 1, 1, tzinfo=UTC)) == "0999-01-01T00:00:00.000000Z"
-    code, _ = comapi_post(callbacks, comapi_envelope("e-old", "expired", "0999-01-01T00:00:00Z"))
+    code, _ = comapi_post(
+        callbacks, comapi_envelope("message.expired", "expired", "e-old", updated_on="0999-01-01T00:00:00Z")
+    )
     assert code == 200
     later = iso(utcnow() + timedelta(minutes=1))
-    assert comapi_post(callbacks, comapi_envelope("e-failed", "failed", later))[0] == 200
-    code, status = get(status_api, f"/v1/messages/comapi/{COMAPI_ID}")
+    assert comapi_post(callbacks, comapi_envelope("message.failed", "failed", "e-failed", updated_on=later))[0] == 200
+    code, _, status = get(status_api, f"/v1/messages/comapi/{COMAPI_ID}")
     assert (code, status["providerStatus"], status["providerEventAt"]) == (200, "failed", later)
 
 
@@ -141,7 +94,10 @@ def test_a_year_999_event_time_does_not_outrank_a_real_2026_time(callbacks: Any,
 def test_a_send_responses_failed_replaces_a_callbacks_sent_and_the_history_says_so(
     callbacks: Any, status_api: Any
 ) -> None:
-    assert comapi_post(callbacks, comapi_envelope("e-sent", "sent", "2026-11-22T10:00:01Z"))[0] == 200
+    assert (
+        comapi_post(callbacks, comapi_envelope("message.sent", "sent", "e-sent", updated_on="2026-11-22T10:00:01Z"))[0]
+        == 200
+    )
     send_response = {"messageId": COMAPI_ID, "status": "failed", "_updatedOn": "2026-11-22T10:00:00Z"}
     code, answer = register(status_api, {"provider": "comapi", "sendResponse": send_response, "reference": "r-7"})
     assert code == 201
@@ -152,7 +108,7 @@ def test_a_send_responses_failed_replaces_a_callbacks_sent_and_the_history_says_
         "registration",
         "r-7",
     )
-    code, history = get(status_api, f"/v1/messages/comapi/{COMAPI_ID}/events")
+    code, _, history = get(status_api, f"/v1/messages/comapi/{COMAPI_ID}/events")
     assert [(e["source"], e["providerStatus"], e["changedStatus"]) for e in history["events"]] == [
         ("registration", "failed", True),
         ("callback", "sent", True),
@@ -163,34 +119,15 @@ def test_changed_status_follows_what_was_applied_not_the_event_id_order(callback
     # One batch, one received time: `delivered` arrives first and wins; `sent` (a later time, a
     # lower rank) changes nothing, although its id sorts first.
     batch = [
-        comapi_envelope("evt-b", "delivered", "2026-11-22T10:00:01Z"),
-        comapi_envelope("evt-a", "sent", "2026-11-22T10:00:02Z"),
+        comapi_envelope("message.delivered", "delivered", "evt-b", updated_on="2026-11-22T10:00:01Z"),
+        comapi_envelope("message.sent", "sent", "evt-a", updated_on="2026-11-22T10:00:02Z"),
     ]
     assert comapi_post(callbacks, batch) == (200, {"accepted": 2, "duplicates": 0, "ignored": 0})
-    _, history = get(status_api, f"/v1/messages/comapi/{COMAPI_ID}/events")
+    _, _, history = get(status_api, f"/v1/messages/comapi/{COMAPI_ID}/events")
     assert {e["providerStatus"]: e["changedStatus"] for e in history["events"]} == {"delivered": True, "sent": False}
 
 
 # 9: an unconfirmed callback claim stays in the history only
-
-
-def tms_callback(callbacks: Any, sim: GovdeliverySimulator, message_id: str, word: str, error: str) -> int:
-    fields = {
-        "status": word,
-        "message_type": "sms",
-        "message_url": f"{sim.url}/messages/sms/{message_id}",
-        "recipient_url": f"{sim.url}/messages/sms/{message_id}/recipients/7",
-        "error_message": error,
-        "completed_at": "2026-11-22T10:00:05Z",
-    }
-    event = api_event(
-        "POST",
-        "/v1/callbacks/govdelivery",
-        body=urlencode(fields),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        query={"token": TEST_ENV["GOVDELIVERY_CALLBACK_TOKEN"]},
-    )
-    return invoke(callbacks, event)[0]
 
 
 def test_an_unconfirmed_govdelivery_claim_changes_nothing_but_the_history(
@@ -198,13 +135,26 @@ def test_an_unconfirmed_govdelivery_claim_changes_nothing_but_the_history(
 ) -> None:
     message = govdelivery_sim.add_sms(["+15555550005"], silent=True)  # TMS: sending, and stays so
     time.sleep(0.3)
-    assert tms_callback(callbacks, govdelivery_sim, message.message_id, "sending", "") == 200
-    _, before = get(status_api, f"/v1/messages/govdelivery/{message.message_id}")
-    assert tms_callback(callbacks, govdelivery_sim, message.message_id, "failed", "Carrier rejected: spam") == 200
-    _, after = get(status_api, f"/v1/messages/govdelivery/{message.message_id}")
+    assert (
+        govdelivery_post(
+            callbacks, govdelivery_fields(govdelivery_sim.url, message.message_id, "sending", error_message="")
+        )[0]
+        == 200
+    )
+    _, _, before = get(status_api, f"/v1/messages/govdelivery/{message.message_id}")
+    assert (
+        govdelivery_post(
+            callbacks,
+            govdelivery_fields(
+                govdelivery_sim.url, message.message_id, "failed", error_message="Carrier rejected: spam"
+            ),
+        )[0]
+        == 200
+    )
+    _, _, after = get(status_api, f"/v1/messages/govdelivery/{message.message_id}")
     assert after == before
     assert "spam" not in json.dumps(after)
-    _, history = get(status_api, f"/v1/messages/govdelivery/{message.message_id}/events")
+    _, _, history = get(status_api, f"/v1/messages/govdelivery/{message.message_id}/events")
     claims = [e for e in history["events"] if "spam" in (e["providerDetail"] or "")]
     assert [(e["providerStatus"], e["changedStatus"]) for e in claims] == [("failed", False)]
 
@@ -230,11 +180,11 @@ def test_a_govdelivery_send_response_claiming_delivery_is_confirmed_with_tms(
 
 
 def test_an_unknown_word_for_an_unregistered_message_tracks_it(callbacks: Any, status_api: Any) -> None:
-    assert wunderkind_post(callbacks, WUNDERKIND_ID, "QUEUED_AT_CARRIER") == (
+    assert wunderkind_post(callbacks, wunderkind_callback("QUEUED_AT_CARRIER", WUNDERKIND_ID)) == (
         200,
         {"accepted": 1, "duplicates": 0, "ignored": 0},
     )
-    code, status = get(status_api, f"/v1/messages/wunderkind/{WUNDERKIND_ID}")
+    code, _, status = get(status_api, f"/v1/messages/wunderkind/{WUNDERKIND_ID}")
     assert code == 200
     assert (status["status"], status["reason"], status["providerStatus"], status["final"]) == (
         "accepted",
@@ -243,8 +193,8 @@ def test_an_unknown_word_for_an_unregistered_message_tracks_it(callbacks: Any, s
         False,
     )
     assert status["nextPollAt"] is not None  # the poller asks until a word we know arrives
-    assert wunderkind_post(callbacks, WUNDERKIND_ID, "DELIVERED")[0] == 200
-    _, status = get(status_api, f"/v1/messages/wunderkind/{WUNDERKIND_ID}")
+    assert wunderkind_post(callbacks, wunderkind_callback("DELIVERED", WUNDERKIND_ID))[0] == 200
+    _, _, status = get(status_api, f"/v1/messages/wunderkind/{WUNDERKIND_ID}")
     assert (status["status"], status["version"]) == ("delivered", 2)
 
 
@@ -253,7 +203,7 @@ def test_a_refresh_that_changes_nothing_records_when_the_provider_was_asked(
 ) -> None:
     message_id = wunderkind_sim.add_message([("SENDING", 0.0)], silent=True).message_id
     assert get(status_api, f"/v1/messages/wunderkind/{message_id}")[0] == 200
-    code, status = get(status_api, f"/v1/messages/wunderkind/{message_id}", refresh="true")
+    code, _, status = get(status_api, f"/v1/messages/wunderkind/{message_id}", refresh="true")
     assert code == 200
     assert status["lastPolledAt"] is not None
     assert status["version"] == 1
@@ -269,12 +219,12 @@ def test_a_provider_no_longer_configured_keeps_its_records_readable(
     for name in [n for n in os.environ if n.startswith("WUNDERKIND_")]:
         env.delenv(name)
     runtime.reset()
-    assert get(status_api, f"/v1/messages/wunderkind/{WUNDERKIND_ID}")[1]["status"] == "accepted"
+    assert get(status_api, f"/v1/messages/wunderkind/{WUNDERKIND_ID}")[2]["status"] == "accepted"
     assert get(status_api, f"/v1/messages/wunderkind/{WUNDERKIND_ID}/events")[0] == 200
-    assert [m["messageId"] for m in get(status_api, "/v1/messages", reference="r-16")[1]["messages"]] == [WUNDERKIND_ID]
-    code, body = get(status_api, f"/v1/messages/wunderkind/{WUNDERKIND_ID}", refresh="true")
+    assert [m["messageId"] for m in get(status_api, "/v1/messages", reference="r-16")[2]["messages"]] == [WUNDERKIND_ID]
+    code, _, body = get(status_api, f"/v1/messages/wunderkind/{WUNDERKIND_ID}", refresh="true")
     assert (code, body["error"]["code"]) == (404, "ProviderNotConfigured")
-    assert get(status_api, "/v1/messages/acme/x-1")[1]["error"]["code"] == "ProviderNotFound"
+    assert get(status_api, "/v1/messages/acme/x-1")[2]["error"]["code"] == "ProviderNotFound"
 
 
 # 17: retention shorter than tracking is refused; a tracked message's TTL moves with it
@@ -391,7 +341,12 @@ def test_the_events_of_a_batch_are_taken_in_concurrently_and_all_land(
         return ingest(self, *args, **kwargs)
 
     monkeypatch.setattr(Tracker, "ingest", noting_thread)
-    batch = [comapi_envelope(f"c-{n}", "delivered", "2026-11-22T10:00:01Z", f"conc-{n}") for n in range(40)]
+    batch = [
+        comapi_envelope(
+            "message.delivered", "delivered", f"c-{n}", updated_on="2026-11-22T10:00:01Z", message_id=f"conc-{n}"
+        )
+        for n in range(40)
+    ]
     assert comapi_post(callbacks, batch) == (200, {"accepted": 40, "duplicates": 0, "ignored": 0})
     assert len(threads) > 1
     assert len(raw_items("STATUS")) == 40

@@ -12,28 +12,37 @@ import pytest
 from local.simulators.base import Fault
 from local.simulators.wunderkind import WunderkindSimulator
 from tests.conftest import TEST_ENV
-from tests.integration.test_evidence import comapi_envelope, comapi_post, get, register, wunderkind_post
-from tests.support import api_event, invoke
+from tests.support.api import comapi_post, get, register, wunderkind_post
+from tests.support.aws import api_event, invoke
+from tests.support.payloads import COMAPI_MESSAGE_ID, comapi_envelope, wunderkind_callback
 from textstatus.clock import iso, provider_time, utcnow
 
 SURROGATE = "\ud800"  # a lone UTF-16 surrogate: valid JSON ("\\ud800"), not encodable as UTF-8
 
 
 def test_a_lone_surrogate_in_a_signed_batch_costs_nothing(callbacks: Any, status_api: Any) -> None:
-    poison = comapi_envelope("ev-poison", "failed", "2026-11-22T10:00:01Z", "poisoned")
+    poison = comapi_envelope(
+        "message.failed", "failed", "ev-poison", updated_on="2026-11-22T10:00:01Z", message_id="poisoned"
+    )
     poison["payload"]["details"]["channelStatus"]["sms"]["details"] = {"desc": f"bad {SURROGATE} text"}
-    unreadable_id = comapi_envelope(f"ev-{SURROGATE}", "failed", "2026-11-22T10:00:01Z", "unreadable-id")
+    unreadable_id = comapi_envelope(
+        "message.failed", "failed", f"ev-{SURROGATE}", updated_on="2026-11-22T10:00:01Z", message_id="unreadable-id"
+    )
     batch = [
-        comapi_envelope("ev-a", "delivered", "2026-11-22T10:00:01Z", "before-poison"),
+        comapi_envelope(
+            "message.delivered", "delivered", "ev-a", updated_on="2026-11-22T10:00:01Z", message_id="before-poison"
+        ),
         poison,
         unreadable_id,
-        comapi_envelope("ev-b", "delivered", "2026-11-22T10:00:01Z", "after-poison"),
+        comapi_envelope(
+            "message.delivered", "delivered", "ev-b", updated_on="2026-11-22T10:00:01Z", message_id="after-poison"
+        ),
     ]
     # The surrogate in a detail is stored as U+FFFD; an event id that is not text is no event id.
     assert comapi_post(callbacks, batch) == (200, {"accepted": 3, "duplicates": 0, "ignored": 1})
     for message_id in ("before-poison", "poisoned", "after-poison"):
         assert get(status_api, f"/v1/messages/comapi/{message_id}")[0] == 200
-    assert get(status_api, "/v1/messages/comapi/poisoned")[1]["providerDetail"] == "desc=bad \ufffd text"
+    assert get(status_api, "/v1/messages/comapi/poisoned")[2]["providerDetail"] == "desc=bad \ufffd text"
     # The replay is three duplicates, not a 5xx that Comapi would retry for a day.
     assert comapi_post(callbacks, batch) == (200, {"accepted": 0, "duplicates": 3, "ignored": 1})
 
@@ -46,40 +55,44 @@ def test_a_lone_surrogate_in_a_send_response_is_stored_replaced(status_api: Any)
 
 
 def test_an_unreadable_number_in_one_element_does_not_sink_the_batch(callbacks: Any, status_api: Any) -> None:
-    good = json.dumps(comapi_envelope("ev-good", "sent", "2026-11-22T10:00:01Z", "next-to-a-huge-number"))
+    good = json.dumps(
+        comapi_envelope(
+            "message.sent", "sent", "ev-good", updated_on="2026-11-22T10:00:01Z", message_id="next-to-a-huge-number"
+        )
+    )
     raw = f'[{good}, {{"eventId": "ev-x", "name": "message.sent", "x": {"9" * 5000}}}]'.encode()
-    import hashlib
-    import hmac
-
-    signature = hmac.new(TEST_ENV["COMAPI_WEBHOOK_SECRET"].encode(), raw, hashlib.sha1).hexdigest()
-    event = api_event("POST", "/v1/callbacks/comapi", body=raw, headers={"X-Comapi-Signature": signature})
-    code, _, answer = invoke(callbacks, event)
+    code, answer = comapi_post(callbacks, raw)
     assert (code, answer) == (200, {"accepted": 1, "duplicates": 0, "ignored": 1})
-    assert get(status_api, "/v1/messages/comapi/next-to-a-huge-number")[1]["status"] == "sent"
+    assert get(status_api, "/v1/messages/comapi/next-to-a-huge-number")[2]["status"] == "sent"
 
 
 def test_later_reports_of_the_same_status_are_not_changes(callbacks: Any, status_api: Any) -> None:
     later = [iso(utcnow() - timedelta(seconds=10 - n)) for n in range(4)]
     for number, moment in enumerate(later):
-        assert comapi_post(callbacks, comapi_envelope(f"dup-{number}", "delivered", moment))[0] == 200
-    _, status = get(status_api, "/v1/messages/comapi/d8e296bb-97c4-4495-b98f-1e32e0b11628")
+        assert (
+            comapi_post(
+                callbacks, comapi_envelope("message.delivered", "delivered", f"dup-{number}", updated_on=moment)
+            )[0]
+            == 200
+        )
+    _, _, status = get(status_api, f"/v1/messages/comapi/{COMAPI_MESSAGE_ID}")
     assert (status["status"], status["version"], status["providerEventAt"]) == ("delivered", 1, later[-1])
-    _, history = get(status_api, "/v1/messages/comapi/d8e296bb-97c4-4495-b98f-1e32e0b11628/events")
+    _, _, history = get(status_api, f"/v1/messages/comapi/{COMAPI_MESSAGE_ID}/events")
     assert sum(e["changedStatus"] for e in history["events"]) == 1
     # The same through Wunderkind's words, however they are spaced or cased.
     for word in ("DELIVERED", "DELIVERED\n", " delivered "):
-        assert wunderkind_post(callbacks, "wk-same", word)[0] == 200
-    assert get(status_api, "/v1/messages/wunderkind/wk-same")[1]["version"] == 1
+        assert wunderkind_post(callbacks, wunderkind_callback(word, "wk-same"))[0] == 200
+    assert get(status_api, "/v1/messages/wunderkind/wk-same")[2]["version"] == 1
 
 
 def test_a_batch_counts_the_same_changes_in_any_order(callbacks: Any, status_api: Any) -> None:
     events = [
-        comapi_envelope("o-sent", "sent", "2026-11-22T10:00:00Z"),
-        comapi_envelope("o-delivered", "delivered", "2026-11-22T10:00:01Z"),
-        comapi_envelope("o-read", "read", "2026-11-22T10:00:02Z"),
+        comapi_envelope("message.sent", "sent", "o-sent", updated_on="2026-11-22T10:00:00Z"),
+        comapi_envelope("message.delivered", "delivered", "o-delivered", updated_on="2026-11-22T10:00:01Z"),
+        comapi_envelope("message.read", "read", "o-read", updated_on="2026-11-22T10:00:02Z"),
     ]
     assert comapi_post(callbacks, events)[0] == 200
-    _, status = get(status_api, "/v1/messages/comapi/d8e296bb-97c4-4495-b98f-1e32e0b11628")
+    _, _, status = get(status_api, f"/v1/messages/comapi/{COMAPI_MESSAGE_ID}")
     # Greatest first: `read` lands and the rest are history.
     assert (status["providerStatus"], status["version"]) == ("read", 1)
 
@@ -89,7 +102,7 @@ def test_a_refresh_the_provider_cannot_answer_still_says_when_it_asked(
 ) -> None:
     assert register(status_api, {"provider": "wunderkind", "messageId": "refresh-404"})[0] == 201
     wunderkind_sim.set_fault(Fault(status=404, body=b'{"code": 404, "message": "not found"}'))
-    code, status = get(status_api, "/v1/messages/wunderkind/refresh-404", refresh="true")
+    code, _, status = get(status_api, "/v1/messages/wunderkind/refresh-404", refresh="true")
     assert code == 200
     assert status["lastPolledAt"] is not None
 

@@ -9,30 +9,23 @@ A value is written into the provider's own payload as raw JSON text, so values J
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
 
 from tests.conftest import TEST_ENV
-from tests.integration.conftest import table_items
-from tests.support import api_event, invoke
-from tests.unit.test_provider_callbacks import MESSAGE_ID, envelope
+from tests.support.adapters import comapi_adapter, govdelivery_adapter, usajobs_adapter, wunderkind_adapter
+from tests.support.api import comapi_post, register
+from tests.support.aws import api_event, invoke, table_items
+from tests.support.payloads import COMAPI_MESSAGE_ID as MESSAGE_ID
+from tests.support.payloads import NOW, comapi_envelope
 from textstatus.errors import ProviderBadResponseError
 from textstatus.events import Observation
 from textstatus.providers.base import ProviderAdapter
-from textstatus.providers.comapi import ComapiAdapter, ComapiSettings
-from textstatus.providers.govdelivery import GovdeliveryAdapter, GovdeliverySettings
-from textstatus.providers.http import HttpSettings
 from textstatus.providers.payloads import parse_json
-from textstatus.providers.usajobs import UsajobsAdapter, UsajobsSettings
-from textstatus.providers.wunderkind import WunderkindAdapter, WunderkindSettings
 
-NOW = datetime(2026, 11, 22, 10, 0, 3, tzinfo=UTC)
 HOLE = '"__HOSTILE__"'
 
 # Raw JSON text of hostile times and numbers.
@@ -110,17 +103,9 @@ def hole() -> str:
 # callbacks through the callbacks function ---------------------------------------------------
 
 
-def comapi_post(callbacks: Any, raw: bytes) -> tuple[int, Any]:
-    signature = hmac.new(TEST_ENV["COMAPI_WEBHOOK_SECRET"].encode(), raw, hashlib.sha1).hexdigest()
-    code, _, answer = invoke(
-        callbacks, api_event("POST", "/v1/callbacks/comapi", body=raw, headers={"X-Comapi-Signature": signature})
-    )
-    return code, answer
-
-
 @pytest.mark.parametrize("fragment", TIMES.values(), ids=TIMES.keys())
 def test_comapi_webhook_times_at_every_level(callbacks: Any, status_api: Any, fragment: str) -> None:
-    event = envelope()
+    event = comapi_envelope()
     event["payload"]["details"]["channelStatus"]["sms"]["updatedOn"] = hole()
     event["payload"]["updatedOn"] = hole()
     event["timestamp"] = hole()
@@ -141,9 +126,9 @@ def test_comapi_webhook_times_at_every_level(callbacks: Any, status_api: Any, fr
 
 @pytest.mark.parametrize("fragment", TIMES.values(), ids=TIMES.keys())
 def test_comapi_webhook_batch_with_a_hostile_time_keeps_both_events(callbacks: Any, fragment: str) -> None:
-    hostile = envelope("message.sent", "sent", "e2")
+    hostile = comapi_envelope("message.sent", "sent", "e2")
     hostile["payload"]["details"]["channelStatus"]["sms"]["updatedOn"] = hole()
-    code, answer = comapi_post(callbacks, with_value([envelope(event_id="e1"), hostile], fragment))
+    code, answer = comapi_post(callbacks, with_value([comapi_envelope(event_id="e1"), hostile], fragment))
     if readable(fragment):
         assert (code, answer) == (200, {"accepted": 2, "duplicates": 0, "ignored": 0})
     else:
@@ -152,7 +137,7 @@ def test_comapi_webhook_batch_with_a_hostile_time_keeps_both_events(callbacks: A
 
 @pytest.mark.parametrize("fragment", NUMBERS.values(), ids=NUMBERS.keys())
 def test_comapi_webhook_numbers_in_status_details(callbacks: Any, fragment: str) -> None:
-    event = envelope()
+    event = comapi_envelope()
     event["payload"]["details"]["channelStatus"]["sms"]["details"] = {"code": hole(), "reason": "x"}
     event["revision"] = hole()
     code, answer = comapi_post(callbacks, with_value(event, fragment))
@@ -210,28 +195,25 @@ class StubSession:
         return response
 
 
-HTTP = HttpSettings(1, 1, 1)
-
-
 def stubbed(adapter: ProviderAdapter, body: bytes, status: int = 200) -> ProviderAdapter:
     adapter.http.__dict__["session"] = StubSession(status, body)
     return adapter
 
 
 def usajobs(body: bytes) -> ProviderAdapter:
-    return stubbed(UsajobsAdapter(UsajobsSettings.from_env(TEST_ENV), HTTP), body)
+    return stubbed(usajobs_adapter(), body)
 
 
 def comapi(body: bytes) -> ProviderAdapter:
-    return stubbed(ComapiAdapter(ComapiSettings.from_env(TEST_ENV), HTTP), body)
+    return stubbed(comapi_adapter(), body)
 
 
 def govdelivery(body: bytes) -> ProviderAdapter:
-    return stubbed(GovdeliveryAdapter(GovdeliverySettings.from_env(TEST_ENV), HTTP), body)
+    return stubbed(govdelivery_adapter(), body)
 
 
 def wunderkind(body: bytes) -> ProviderAdapter:
-    return stubbed(WunderkindAdapter(WunderkindSettings.from_env(TEST_ENV), HTTP), body)
+    return stubbed(wunderkind_adapter(), body)
 
 
 def poll(adapter: ProviderAdapter, fragment: str) -> Observation | None:
@@ -338,10 +320,9 @@ def test_comapi_lookup_through_the_status_api_with_hostile_times(
 # send responses through the status API ------------------------------------------------------
 
 
-def register(status_api: Any, provider: str, raw_send_response: bytes) -> tuple[int, Any]:
-    body = b'{"provider": "%s", "sendResponse": %s}' % (provider.encode(), raw_send_response)
-    code, _, answer = invoke(status_api, api_event("POST", "/v1/messages", body=body))
-    return code, answer
+def register_raw(status_api: Any, provider: str, raw_send_response: bytes) -> tuple[int, Any]:
+    """Registration with the send response as raw JSON text."""
+    return register(status_api, b'{"provider": "%s", "sendResponse": %s}' % (provider.encode(), raw_send_response))
 
 
 @pytest.mark.parametrize(
@@ -351,7 +332,7 @@ def register(status_api: Any, provider: str, raw_send_response: bytes) -> tuple[
 )
 def test_comapi_send_response_with_hostile_times(status_api: Any, fragment: str) -> None:
     response = {"messageId": "d8e296bb", "status": "processing", "_updatedOn": hole(), "sentOn": hole()}
-    code, answer = register(status_api, "comapi", with_value(response, fragment))
+    code, answer = register_raw(status_api, "comapi", with_value(response, fragment))
     assert code == 201, answer
     (message,) = answer["messages"]
     assert message["providerStatus"] == "processing"
@@ -366,10 +347,10 @@ def test_comapi_send_response_with_hostile_times(status_api: Any, fragment: str)
 def test_govdelivery_send_response_with_hostile_counts_and_ids(status_api: Any, fragment: str) -> None:
     counts = {key: hole() for key in ("total", "new", "sending", "sent", "failed")}
     response = {"status": "new", "_links": {"self": "/messages/sms/165532"}, "recipient_counts": counts}
-    code, answer = register(status_api, "govdelivery", with_value(response, fragment))
+    code, answer = register_raw(status_api, "govdelivery", with_value(response, fragment))
     assert code == 201, answer
     assert answer["messages"][0]["status"] == "accepted"
-    code, answer = register(status_api, "govdelivery", with_value({"id": hole(), "status": "new"}, fragment))
+    code, answer = register_raw(status_api, "govdelivery", with_value({"id": hole(), "status": "new"}, fragment))
     value = json.loads(fragment)
     if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**18):
         assert code == 201  # TMS ids are text or numbers; a plain one of sane size is an id
@@ -388,6 +369,6 @@ def test_govdelivery_send_response_with_hostile_counts_and_ids(status_api: Any, 
 def test_a_send_response_id_that_is_a_number_is_refused(
     status_api: Any, provider: str, field: str, fragment: str
 ) -> None:
-    code, answer = register(status_api, provider, with_value({field: hole()}, fragment))
+    code, answer = register_raw(status_api, provider, with_value({field: hole()}, fragment))
     assert (code, answer["error"]["target"]) == (400, "sendResponse")
     assert table_items() == []

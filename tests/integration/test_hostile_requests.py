@@ -3,8 +3,6 @@ shape, and the table is exactly as it was afterwards."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,16 +13,12 @@ import pytest
 from local.gateway import LambdaContext, proxy_event
 from local.template import ApiRoute, api_routes
 from tests.conftest import TEST_ENV
-from tests.integration.conftest import table_items
-from tests.unit.test_provider_callbacks import envelope
+from tests.support.aws import table_items
+from tests.support.payloads import WUNDERKIND_CALLBACK_HEADERS as WK
+from tests.support.payloads import WUNDERKIND_MESSAGE_ID as MID
+from tests.support.payloads import comapi_envelope, comapi_headers
 
-WK = {"X-Client-ID": TEST_ENV["WUNDERKIND_CALLBACK_ID"], "X-Client-Secret": TEST_ENV["WUNDERKIND_CALLBACK_SECRET"]}
-MID = "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"
-REPLAYED = json.dumps(envelope("message.delivered", "delivered", "replayed-event")).encode()
-
-
-def comapi_signature(body: bytes, secret: str = TEST_ENV["COMAPI_WEBHOOK_SECRET"]) -> dict[str, str]:
-    return {"X-Comapi-Signature": hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()}
+REPLAYED = json.dumps(comapi_envelope("message.delivered", "delivered", "replayed-event")).encode()
 
 
 def nested(depth: int) -> bytes:
@@ -261,7 +255,7 @@ CORPUS = [
         "POST",
         "/v1/callbacks/comapi",
         REPLAYED,
-        headers=comapi_signature(REPLAYED, "old-secret"),
+        headers=comapi_headers(REPLAYED, "old-secret"),
         codes=(401,),
     ),
     Hostile(
@@ -269,7 +263,7 @@ CORPUS = [
         "POST",
         "/v1/callbacks/comapi",
         REPLAYED.replace(b"delivered", b"failed"),
-        headers=comapi_signature(REPLAYED),
+        headers=comapi_headers(REPLAYED),
         codes=(401,),
     ),
     Hostile(
@@ -277,7 +271,7 @@ CORPUS = [
         "POST",
         "/v1/callbacks/comapi",
         json.dumps(json.loads(REPLAYED), indent=1).encode(),
-        headers=comapi_signature(REPLAYED),
+        headers=comapi_headers(REPLAYED),
         codes=(401,),
     ),
     Hostile(
@@ -285,7 +279,7 @@ CORPUS = [
         "POST",
         "/v1/callbacks/comapi",
         b"\xff\xfe",
-        headers=comapi_signature(b"\xff\xfe"),
+        headers=comapi_headers(b"\xff\xfe"),
         codes=(400,),
     ),
     Hostile(
@@ -293,10 +287,10 @@ CORPUS = [
         "POST",
         "/v1/callbacks/comapi",
         b'{"name": "message.sent", "payload": {"id": "abc"}}',
-        headers=comapi_signature(b'{"name": "message.sent", "payload": {"id": "abc"}}'),
+        headers=comapi_headers(b'{"name": "message.sent", "payload": {"id": "abc"}}'),
         codes=(400,),
     ),
-    Hostile("comapi-put", "PUT", "/v1/callbacks/comapi", REPLAYED, headers=comapi_signature(REPLAYED), codes=(400,)),
+    Hostile("comapi-put", "PUT", "/v1/callbacks/comapi", REPLAYED, headers=comapi_headers(REPLAYED), codes=(400,)),
     # POST /v1/callbacks/govdelivery
     Hostile(
         "tms-no-token",
@@ -379,7 +373,7 @@ def seeded(aws: None) -> list[dict[str, Any]]:
         "POST",
         "/v1/callbacks/comapi",
         [],
-        list(comapi_signature(REPLAYED).items()),
+        list(comapi_headers(REPLAYED).items()),
         REPLAYED,
     )
     assert callbacks.lambda_handler(comapi, LambdaContext("c", 10))["statusCode"] == 200
@@ -415,7 +409,7 @@ def test_a_replayed_comapi_event_is_acknowledged_as_a_duplicate_and_changes_noth
         "POST",
         "/v1/callbacks/comapi",
         [],
-        list(comapi_signature(REPLAYED).items()),
+        list(comapi_headers(REPLAYED).items()),
         REPLAYED,
     )
     result = app.lambda_handler(event, LambdaContext("c", 10))

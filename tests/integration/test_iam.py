@@ -19,8 +19,9 @@ from local import iam
 from local.simulators.wunderkind import WunderkindSimulator
 from local.stack import scheduled_event
 from tests.conftest import TEST_ENV
-from tests.integration.conftest import CALLBACK_HEADERS
-from tests.support import api_event, invoke, local_api
+from tests.support.aws import api_event, invoke, local_api
+from tests.support.payloads import WUNDERKIND_CALLBACK_HEADERS as CALLBACK_HEADERS
+from tests.support.payloads import wunderkind_callback
 
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{iam.ACCOUNT_ID}:table/{TEST_ENV['TABLE_NAME']}"
 MESSAGE_ID = "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"
@@ -52,10 +53,6 @@ def without_action(policies: iam.Policies, function: str, action: str) -> iam.Po
     return iam.Policies(transformed)
 
 
-def callback(status: str = "DELIVERED") -> dict[str, Any]:
-    return {"messageID": MESSAGE_ID, "status": status, "phone": "+15551230000"}
-
-
 def test_calls_outside_a_handler_belong_to_no_function(aws: None, recorder: iam.Recorder) -> None:
     client = boto3.client("dynamodb")
     client.describe_table(TableName=TEST_ENV["TABLE_NAME"])
@@ -73,7 +70,7 @@ def test_each_call_is_attributed_to_the_running_function_with_its_resource(
     register = {"provider": "wunderkind", "messageId": MESSAGE_ID, "reference": "order-1"}
     assert invoke(status_api, api_event("POST", "/v1/messages", body=register))[0] == 201
     assert invoke(status_api, api_event("GET", "/v1/messages", query={"reference": "order-1"}))[0] == 200
-    event = api_event("POST", "/v1/callbacks/wunderkind", body=callback("SENDING"), headers=CALLBACK_HEADERS)
+    event = api_event("POST", "/v1/callbacks/wunderkind", body=wunderkind_callback("SENDING"), headers=CALLBACK_HEADERS)
     assert invoke(callbacks, event)[0] == 200
     poller.lambda_handler(scheduled_event("PollerFunctionSchedule"), iam_context())
 
@@ -149,7 +146,9 @@ def test_a_missing_action_is_reported_naming_the_function_the_action_and_the_res
 ) -> None:
     from functions.callbacks import app as callbacks
 
-    event = api_event("POST", "/v1/callbacks/wunderkind", body=callback(), headers=CALLBACK_HEADERS)
+    event = api_event(
+        "POST", "/v1/callbacks/wunderkind", body=wunderkind_callback("DELIVERED"), headers=CALLBACK_HEADERS
+    )
     assert invoke(callbacks, event)[0] == 200
     assert policies.check_all(recorder.calls) == []
 
@@ -216,7 +215,12 @@ def test_the_local_gateway_refuses_what_the_role_lacks_and_answers_500_in_the_er
 ) -> None:
     lacking = without_action(policies, "CallbacksFunction", "dynamodb:UpdateItem")
     with local_api(env, "iam-key", containers=1, policies=lacking) as url:
-        answer = requests.post(f"{url}/v1/callbacks/wunderkind", json=callback(), headers=CALLBACK_HEADERS, timeout=10)
+        answer = requests.post(
+            f"{url}/v1/callbacks/wunderkind",
+            json=wunderkind_callback("DELIVERED"),
+            headers=CALLBACK_HEADERS,
+            timeout=10,
+        )
         assert answer.status_code == 500, answer.text
         assert answer.headers["Content-Type"].startswith("application/json")
         body = answer.json()

@@ -11,8 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.integration.conftest import table_items
-from tests.support import api_event, invoke
+from tests.support.aws import api_event, invoke, table_items
 from textstatus.store.encoding import message_key
 
 REFERENCE = "campaign-250"

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.payloads import observed as provider_observation
 from textstatus import runtime
 from textstatus.events import Observation, Source
-from textstatus.providers.wunderkind import WunderkindAdapter
 from textstatus.status import Status
 
 T0 = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
@@ -17,16 +17,7 @@ MESSAGE_ID = "540e8400-e29b-41d4-a716-446655440000"
 
 
 def observed(word: str, seconds: float, message_id: str = MESSAGE_ID) -> Observation:
-    outcome = WunderkindAdapter.outcome(word)
-    return Observation(
-        provider="wunderkind",
-        message_id=message_id,
-        status=outcome.status,
-        reason=outcome.reason,
-        provider_status=word,
-        event_at=T0 + timedelta(seconds=seconds),
-        provider_gave_time=True,
-    )
+    return provider_observation("wunderkind", message_id, word, T0 + timedelta(seconds=seconds))
 
 
 # A message's real life, plus a second final outcome and an unknown word.

@@ -14,6 +14,7 @@ from itertools import count
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.payloads import observed
 from textstatus import runtime
 from textstatus.events import Observation, Source
 from textstatus.providers.comapi import ComapiAdapter
@@ -38,16 +39,7 @@ def deliveries(draw: st.DrawFn) -> tuple[list[tuple[str, int]], list[tuple[str, 
 
 
 def observation(message_id: str, word: str, second: int) -> Observation:
-    outcome = ComapiAdapter.outcome(word)
-    return Observation(
-        provider="comapi",
-        message_id=message_id,
-        status=outcome.status,
-        reason=outcome.reason,
-        provider_status=word,
-        event_at=T0 + timedelta(seconds=second),
-        provider_gave_time=True,
-    )
+    return observed("comapi", message_id, word, T0 + timedelta(seconds=second))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -12,7 +12,7 @@ from local.gateway import LambdaContext
 from local.simulators.base import Fault
 from local.simulators.wunderkind import WunderkindSimulator
 from local.stack import scheduled_event
-from tests.integration.conftest import Rig
+from tests.support.rig import Rig
 from textstatus import config, runtime
 from textstatus.polling import Poller
 from textstatus.providers import registry
@@ -30,7 +30,7 @@ def test_a_message_whose_callbacks_are_lost_is_delivered_by_polling_alone(
     env.setenv("POLL_MAX_BACKOFF_SECONDS", "1")
     from functions.poller import app as poller_app
     from functions.status_api import app as status_app
-    from tests.support import api_event, invoke
+    from tests.support.aws import api_event, invoke
 
     message = wunderkind_sim.add_message([("SENDING", 0.0), ("DELIVERED", 0.0)], silent=True)
     invoke(

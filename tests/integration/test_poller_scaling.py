@@ -10,7 +10,7 @@ import pytest
 
 from local.simulators.base import Fault
 from local.simulators.comapi import ComapiSimulator
-from tests.integration.conftest import Rig
+from tests.support.rig import Rig
 from textstatus import config
 from textstatus.polling import CONSECUTIVE_FAILURE_LIMIT, Poller
 from textstatus.providers import registry

@@ -3,8 +3,6 @@ local stack's gateway (several execution environments) and its DynamoDB server."
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import random
 from collections.abc import Iterator
@@ -13,16 +11,16 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.conftest import TEST_ENV
-from tests.support import local_api
-from tests.unit.test_provider_callbacks import MESSAGE_ID, envelope
+from tests.support.aws import local_api
+from tests.support.payloads import COMAPI_MESSAGE_ID as MESSAGE_ID
+from tests.support.payloads import comapi_envelope, comapi_headers
 
 # A message's life as Comapi reports it, one event per status change.
 EVENTS = [
-    envelope("message.sent", "sent", "ev-sent"),
-    envelope("message.delivered", "delivered", "ev-delivered"),
-    envelope("message.read", "read", "ev-read"),
-    envelope("message.failed", "failed", "ev-failed"),
+    comapi_envelope("message.sent", "sent", "ev-sent"),
+    comapi_envelope("message.delivered", "delivered", "ev-delivered"),
+    comapi_envelope("message.read", "read", "ev-read"),
+    comapi_envelope("message.failed", "failed", "ev-failed"),
 ]
 for number, event in enumerate(EVENTS):
     event["payload"]["details"]["channelStatus"]["sms"]["updatedOn"] = f"2026-11-22T10:00:0{number}.000Z"
@@ -38,14 +36,12 @@ def test_hundreds_of_concurrent_callbacks_in_random_orders_end_right(local_stack
     bodies = [json.dumps(event).encode() for event in EVENTS]
     deliveries = [body for body in bodies for _ in range(60)]
     random.Random(7).shuffle(deliveries)
-    secret = TEST_ENV["COMAPI_WEBHOOK_SECRET"].encode()
 
     def deliver(body: bytes) -> int:
-        signature = hmac.new(secret, body, hashlib.sha1).hexdigest()
         response = requests.post(
             f"{local_stack}/v1/callbacks/comapi",
             data=body,
-            headers={"Content-Type": "application/json", "X-Comapi-Signature": signature},
+            headers={"Content-Type": "application/json", **comapi_headers(body)},
             timeout=30,
         )
         return response.status_code

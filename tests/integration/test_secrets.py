@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
@@ -15,9 +14,9 @@ from local.simulators.govdelivery import GovdeliverySimulator
 from local.simulators.wunderkind import WunderkindSimulator
 from local.stack import scheduled_event
 from tests.conftest import TEST_ENV
-from tests.integration.test_provider_callbacks import comapi_post
-from tests.support import api_event, invoke
-from tests.unit.test_provider_callbacks import envelope
+from tests.support.api import comapi_post, govdelivery_post, wunderkind_post
+from tests.support.aws import api_event, invoke
+from tests.support.payloads import WUNDERKIND_CALLBACK_HEADERS, comapi_envelope
 
 SECRET_NAMES = [
     "USAJOBS_API_KEY",
@@ -50,10 +49,7 @@ def test_a_full_run_never_logs_or_returns_a_secret(
     from functions.status_api import app as status_api
 
     bodies: list[Any] = []
-    wk_headers = {
-        "X-Client-ID": TEST_ENV["WUNDERKIND_CALLBACK_ID"],
-        "X-Client-Secret": TEST_ENV["WUNDERKIND_CALLBACK_SECRET"],
-    }
+    wk_headers = WUNDERKIND_CALLBACK_HEADERS
     sending = wunderkind_sim.add_message([("SENDING", 0.0)], silent=True)
     # registration, lookups, history, listing
     for body in ({"provider": "wunderkind", "messageId": sending.message_id, "reference": "r1"}, {"provider": "acme"}):
@@ -68,22 +64,13 @@ def test_a_full_run_never_logs_or_returns_a_secret(
     # callbacks: good, wrong, unknown word, each provider
     for headers in (wk_headers, {**wk_headers, "X-Client-Secret": "guess"}):
         callback = {"messageID": sending.message_id, "status": "QUEUED_AT_CARRIER"}
-        bodies.append(
-            invoke(callbacks, api_event("POST", "/v1/callbacks/wunderkind", body=callback, headers=headers))[2]
-        )
-    bodies.append(comapi_post(callbacks, envelope())[1])
-    bodies.append(comapi_post(callbacks, envelope(), secret="forged")[1])
+        bodies.append(wunderkind_post(callbacks, callback, headers=headers)[1])
+    bodies.append(comapi_post(callbacks, comapi_envelope())[1])
+    bodies.append(comapi_post(callbacks, comapi_envelope(), secret="forged")[1])
     tms = govdelivery_sim.add_sms(["+15555550000"], silent=True)
-    fields = urlencode({"status": "sent", "message_url": f"{govdelivery_sim.url}/messages/sms/{tms.message_id}"})
+    fields = {"status": "sent", "message_url": f"{govdelivery_sim.url}/messages/sms/{tms.message_id}"}
     for token in (TEST_ENV["GOVDELIVERY_CALLBACK_TOKEN"], "guess"):
-        event = api_event(
-            "POST",
-            "/v1/callbacks/govdelivery",
-            body=fields,
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            query={"token": token},
-        )
-        bodies.append(invoke(callbacks, event)[2])
+        bodies.append(govdelivery_post(callbacks, fields, token=token)[1])
     # provider errors: credentials refused, outage; then a poll run
     wunderkind_sim.set_fault(Fault(status=401, remaining=1))
     bodies.append(invoke(status_api, api_event("GET", "/v1/messages/wunderkind/never-seen-2"))[2])

@@ -11,20 +11,10 @@ import pytest
 from local.openapi import DOCUMENT
 from local.simulators.base import Fault
 from local.simulators.wunderkind import WunderkindSimulator
-from tests.integration.conftest import table_items
-from tests.support import api_event, invoke
+from tests.support.api import get, register
+from tests.support.aws import api_event, invoke, table_items
+from tests.support.payloads import WUNDERKIND_MESSAGE_ID as MESSAGE_ID
 from textstatus.api import MAX_MESSAGES_PER_REGISTRATION
-
-MESSAGE_ID = "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"
-
-
-def register(status_api: Any, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    code, _, answer = invoke(status_api, api_event("POST", "/v1/messages", body=body))
-    return code, answer
-
-
-def get(status_api: Any, path: str, **query: str) -> tuple[int, dict[str, str], Any]:
-    return invoke(status_api, api_event("GET", path, query=query or None))
 
 
 def delivered_message(simulator: WunderkindSimulator) -> str:
@@ -62,7 +52,7 @@ def test_registration_from_wunderkinds_send_response(status_api: Any) -> None:
 
 def test_a_registration_after_a_callback_keeps_the_status_and_adds_the_reference(status_api: Any) -> None:
     from functions.callbacks import app as callbacks
-    from tests.integration.conftest import CALLBACK_HEADERS
+    from tests.support.payloads import WUNDERKIND_CALLBACK_HEADERS as CALLBACK_HEADERS
 
     callback = {"messageID": MESSAGE_ID, "status": "DELIVERED"}
     invoke(callbacks, api_event("POST", "/v1/callbacks/wunderkind", body=callback, headers=CALLBACK_HEADERS))

@@ -149,7 +149,7 @@ def test_the_local_gateway_answers_as_api_gateway_would(env: pytest.MonkeyPatch)
     import requests
 
     from functions.status_api import app as status_api
-    from tests.support import local_api
+    from tests.support.aws import local_api
 
     def crash(event: Any, context: Any) -> Any:
         raise RuntimeError("boom")

@@ -1,4 +1,4 @@
-"""Helpers for tests: the table, API Gateway events, and fixed inputs."""
+"""The AWS side of tests: the table, API Gateway events, invoking a handler, the local API."""
 
 from __future__ import annotations
 
@@ -27,6 +27,19 @@ def create_table(name: str, client: Any | None = None) -> None:
         client.update_time_to_live(
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
         )
+
+
+def table_items() -> list[dict[str, Any]]:
+    """Every item in the table (tests only: the service itself never scans)."""
+    client = boto3.client("dynamodb")
+    items: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"TableName": os.environ["TABLE_NAME"]}
+    while True:
+        page = client.scan(**params)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def api_event(

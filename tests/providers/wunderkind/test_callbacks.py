@@ -3,38 +3,27 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import TEST_ENV
+from tests.support.adapters import wunderkind_adapter
+from tests.support.payloads import NOW
 from textstatus.errors import CallbackAuthenticationError, ConfigurationError, InvalidCallbackError
 from textstatus.providers.callbacks import CallbackRequest
-from textstatus.providers.http import HttpSettings
-from textstatus.providers.wunderkind import WunderkindAdapter, WunderkindSettings
+from textstatus.providers.wunderkind import WunderkindSettings
 from textstatus.status import Status
 
-NOW = datetime(2026, 11, 22, 10, 0, 3, tzinfo=UTC)
-CALLBACK_ID = "miu39r98mjrys73upzi9l4kqfbxxxxxx"
-CALLBACK_SECRET = "oj07v6m137t1uhuf4w2c4dglvi093xahdb2unrrydlrxkxxxxxxxxxxx"
+CALLBACK_ID = TEST_ENV["WUNDERKIND_CALLBACK_ID"]
+CALLBACK_SECRET = TEST_ENV["WUNDERKIND_CALLBACK_SECRET"]
 # The payload as Wunderkind's docs print it.
 DOC_PAYLOAD = {
     "messageID": "540e8400-e29b-41d4-a716-446655440000",
     "status": "DELIVERED",
     "phone": "++11234567890",
-    "email": "[email protected]",
+    "email": "jane.doe@example.com",
     "callbackData": '{"key1":"value1","key2":"value2"}',
 }
-
-
-def adapter(**overrides: str) -> WunderkindAdapter:
-    env = {
-        "WUNDERKIND_CLIENT_ID": "client-id",
-        "WUNDERKIND_CLIENT_SECRET": "client-secret",
-        "WUNDERKIND_CALLBACK_ID": CALLBACK_ID,
-        "WUNDERKIND_CALLBACK_SECRET": CALLBACK_SECRET,
-        **overrides,
-    }
-    return WunderkindAdapter(WunderkindSettings.from_env(env), HttpSettings(1, 1, 1))
 
 
 def request(headers: dict[str, str], body: bytes | None = None, method: str = "POST") -> CallbackRequest:
@@ -50,11 +39,13 @@ GOOD = {"X-Client-ID": CALLBACK_ID, "X-Client-Secret": CALLBACK_SECRET}
 
 
 def test_the_configured_static_headers_authenticate() -> None:
-    adapter().authenticate_callback(request(GOOD))
+    wunderkind_adapter().authenticate_callback(request(GOOD))
 
 
 def test_header_names_are_case_insensitive() -> None:
-    adapter().authenticate_callback(request({"x-client-id": CALLBACK_ID, "X-CLIENT-SECRET": CALLBACK_SECRET}))
+    wunderkind_adapter().authenticate_callback(
+        request({"x-client-id": CALLBACK_ID, "X-CLIENT-SECRET": CALLBACK_SECRET})
+    )
 
 
 @pytest.mark.parametrize(
@@ -73,12 +64,14 @@ def test_header_names_are_case_insensitive() -> None:
 )
 def test_missing_or_wrong_credentials_are_refused(headers: dict[str, str]) -> None:
     with pytest.raises(CallbackAuthenticationError) as caught:
-        adapter().authenticate_callback(request(headers))
+        wunderkind_adapter().authenticate_callback(request(headers))
     assert CALLBACK_SECRET not in str(caught.value)
 
 
 def test_custom_header_names_are_honoured_and_the_defaults_then_refused() -> None:
-    custom = adapter(WUNDERKIND_CALLBACK_HEADER_ID="X-Hook-Key", WUNDERKIND_CALLBACK_HEADER_SECRET="X-Hook-Token")
+    custom = wunderkind_adapter(
+        WUNDERKIND_CALLBACK_HEADER_ID="X-Hook-Key", WUNDERKIND_CALLBACK_HEADER_SECRET="X-Hook-Token"
+    )
     custom.authenticate_callback(request({"X-Hook-Key": CALLBACK_ID, "X-Hook-Token": CALLBACK_SECRET}))
     with pytest.raises(CallbackAuthenticationError):
         custom.authenticate_callback(request(GOOD))
@@ -92,14 +85,19 @@ def test_unconfigured_callback_credentials_leave_the_provider_unconfigured() -> 
 
 
 def test_the_documented_payload_becomes_one_observation_without_personal_data() -> None:
-    parsed = adapter().parse_callback(request(GOOD), NOW)
+    parsed = wunderkind_adapter().parse_callback(request(GOOD), NOW)
     (observation,) = parsed.observations
     assert observation.message_id == DOC_PAYLOAD["messageID"]
     assert observation.status is Status.DELIVERED
     assert observation.provider_status == "DELIVERED"
     assert observation.event_at == NOW
+    # The payload carries the recipient's phone number and email: neither reaches the observation.
+    assert "1234567890" in DOC_PAYLOAD["phone"]
+    assert "example" in DOC_PAYLOAD["email"]
     assert "1234567890" not in repr(observation)
     assert "example" not in repr(observation)
+    assert DOC_PAYLOAD["phone"] not in repr(observation)
+    assert DOC_PAYLOAD["email"] not in repr(observation)
 
 
 @pytest.mark.parametrize(
@@ -118,7 +116,7 @@ def test_the_documented_payload_becomes_one_observation_without_personal_data() 
 )
 def test_a_malformed_payload_is_refused(body: bytes) -> None:
     with pytest.raises(InvalidCallbackError):
-        adapter().parse_callback(request(GOOD, body), NOW)
+        wunderkind_adapter().parse_callback(request(GOOD, body), NOW)
 
 
 def test_the_secret_never_appears_in_the_settings_repr() -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
 from local.simulators.base import Fault
 from local.simulators.wunderkind import OUTCOME_BY_PHONE, WunderkindSimulator
+from tests.conftest import TEST_ENV
+from tests.support.adapters import wunderkind_adapter
+from tests.support.payloads import NOW
 from textstatus.errors import (
     ProviderBadResponseError,
     ProviderRejectedRequestError,
@@ -17,14 +19,10 @@ from textstatus.errors import (
     ProviderUnavailableError,
 )
 from textstatus.providers.http import HttpSettings
-from textstatus.providers.wunderkind import WunderkindAdapter, WunderkindSettings
 from textstatus.status import Reason, Status
 
-CLIENT_ID = "s19bvx18vly70bk5s19bvx18vly70bk5"
-CLIENT_SECRET = "c2a4b82f10f8a137b1b056c6f3f3909ddc062a6fb6b4826cc2a4b82f10f8a137"
-# Every secret of a provider must be configured for it to be configured at all.
-CALLBACK_CREDENTIALS = {"WUNDERKIND_CALLBACK_ID": "cb-id", "WUNDERKIND_CALLBACK_SECRET": "cb-secret"}
-NOW = datetime(2026, 11, 22, 10, 0, 3, tzinfo=UTC)
+CLIENT_ID = TEST_ENV["WUNDERKIND_CLIENT_ID"]
+CLIENT_SECRET = TEST_ENV["WUNDERKIND_CLIENT_SECRET"]
 
 
 @pytest.fixture
@@ -32,14 +30,6 @@ def sim() -> Iterator[WunderkindSimulator]:
     simulator = WunderkindSimulator(CLIENT_ID, CLIENT_SECRET, step_seconds=0.02, tick_seconds=0.01).start()
     yield simulator
     simulator.stop()
-
-
-def adapter_for(sim: WunderkindSimulator, secret: str = CLIENT_SECRET, read_timeout: float = 2) -> WunderkindAdapter:
-    settings = WunderkindSettings.from_env(
-        {"WUNDERKIND_BASE_URL": sim.url, "WUNDERKIND_CLIENT_ID": CLIENT_ID, "WUNDERKIND_CLIENT_SECRET": secret}
-        | CALLBACK_CREDENTIALS
-    )
-    return WunderkindAdapter(settings, HttpSettings(connect_timeout=1, read_timeout=read_timeout, pool_size=4))
 
 
 def sent_to(sim: WunderkindSimulator, phone: str) -> str:
@@ -72,7 +62,7 @@ EXPECTED_FINAL = {
 def test_each_outcome_the_provider_reports_maps_to_its_normalized_status(
     sim: WunderkindSimulator, phone: str, expected: tuple[Status | None, Reason | None]
 ) -> None:
-    adapter = adapter_for(sim)
+    adapter = wunderkind_adapter(sim)
     message_id = sent_to(sim, phone)
     first = adapter.fetch_status(message_id, NOW)
     assert first is not None
@@ -86,19 +76,21 @@ def test_each_outcome_the_provider_reports_maps_to_its_normalized_status(
 
 
 def test_an_id_the_provider_does_not_hold_is_none(sim: WunderkindSimulator) -> None:
-    assert adapter_for(sim).fetch_status("0b5e1d8c-0000-4000-8000-000000000000", NOW) is None
+    assert wunderkind_adapter(sim).fetch_status("0b5e1d8c-0000-4000-8000-000000000000", NOW) is None
 
 
 def test_status_past_retention_is_gone(sim: WunderkindSimulator) -> None:
     message_id = sent_to(sim, "+15551230000")
     sim.retention_seconds = 0.0
     time.sleep(0.01)
-    assert adapter_for(sim).fetch_status(message_id, NOW) is None
+    assert wunderkind_adapter(sim).fetch_status(message_id, NOW) is None
 
 
 def test_wrong_credentials_are_a_rejected_request(sim: WunderkindSimulator) -> None:
     with pytest.raises(ProviderRejectedRequestError):
-        adapter_for(sim, secret="not-the-secret").fetch_status(sent_to(sim, "+15551230000"), NOW)
+        wunderkind_adapter(sim, WUNDERKIND_CLIENT_SECRET="not-the-secret").fetch_status(
+            sent_to(sim, "+15551230000"), NOW
+        )
 
 
 @pytest.mark.parametrize(("retry_after", "expected"), [("12", 12.0), (None, 10.0)])
@@ -107,7 +99,7 @@ def test_429_is_throttling_with_its_retry_after(
 ) -> None:
     sim.set_fault(Fault(status=429, retry_after=float(retry_after) if retry_after else None))
     with pytest.raises(ProviderThrottledError) as caught:
-        adapter_for(sim).fetch_status("any", NOW)
+        wunderkind_adapter(sim).fetch_status("any", NOW)
     assert caught.value.retry_after == expected
 
 
@@ -115,13 +107,13 @@ def test_429_is_throttling_with_its_retry_after(
 def test_5xx_is_unavailable(sim: WunderkindSimulator, status: int) -> None:
     sim.set_fault(Fault(status=status))
     with pytest.raises(ProviderUnavailableError):
-        adapter_for(sim).fetch_status("any", NOW)
+        wunderkind_adapter(sim).fetch_status("any", NOW)
 
 
 def test_a_slow_answer_times_out(sim: WunderkindSimulator) -> None:
     sim.set_fault(Fault(delay_seconds=0.5, remaining=1))
     with pytest.raises(ProviderUnavailableError):
-        adapter_for(sim, read_timeout=0.1).fetch_status("any", NOW)
+        wunderkind_adapter(sim, HttpSettings(connect_timeout=1, read_timeout=0.1, pool_size=4)).fetch_status("any", NOW)
 
 
 @pytest.mark.parametrize(
@@ -130,16 +122,13 @@ def test_a_slow_answer_times_out(sim: WunderkindSimulator) -> None:
 def test_a_200_without_a_readable_status_is_a_bad_response(sim: WunderkindSimulator, body: bytes) -> None:
     sim.set_fault(Fault(status=200, body=body))
     with pytest.raises(ProviderBadResponseError):
-        adapter_for(sim).fetch_status("any", NOW)
+        wunderkind_adapter(sim).fetch_status("any", NOW)
 
 
 def test_connection_refused_is_unavailable() -> None:
-    settings = WunderkindSettings.from_env(
-        {"WUNDERKIND_BASE_URL": "http://127.0.0.1:9", "WUNDERKIND_CLIENT_ID": "a", "WUNDERKIND_CLIENT_SECRET": "b"}
-        | CALLBACK_CREDENTIALS
-    )
+    assert TEST_ENV["WUNDERKIND_BASE_URL"] == "http://127.0.0.1:9"  # a closed port
     with pytest.raises(ProviderUnavailableError):
-        WunderkindAdapter(settings, HttpSettings(1, 1, 1)).fetch_status("any", NOW)
+        wunderkind_adapter(http=HttpSettings(1, 1, 1)).fetch_status("any", NOW)
 
 
 def test_the_simulator_sends_callbacks_like_wunderkind_with_static_headers(sim: WunderkindSimulator) -> None:

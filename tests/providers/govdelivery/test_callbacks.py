@@ -1,0 +1,118 @@
+"""GovDelivery TMS's token callbacks, unit: authentication, parsing, and confirmation with TMS."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.conftest import TEST_ENV
+from tests.support.adapters import govdelivery_adapter
+from tests.support.payloads import NOW, govdelivery_fields
+from textstatus.errors import CallbackAuthenticationError, InvalidCallbackError
+from textstatus.providers.callbacks import CallbackRequest
+from textstatus.providers.comapi import ComapiAdapter
+from textstatus.providers.govdelivery import GovdeliveryAdapter
+from textstatus.providers.usajobs import UsajobsAdapter
+
+TOKEN = TEST_ENV["GOVDELIVERY_CALLBACK_TOKEN"]
+TMS = "https://tms.govdelivery.com"
+FIELDS = govdelivery_fields(
+    TMS,
+    "165532",
+    "failed",
+    recipient_url=f"{TMS}/messages/sms/165532/recipients/9876",
+    error_message="Number is not SMS capable",
+)
+
+
+def tms_request(body: bytes, content_type: str, token: str | None = TOKEN) -> CallbackRequest:
+    return CallbackRequest("POST", {"content-type": content_type}, {"token": [token]} if token else {}, body)
+
+
+def test_govdelivery_token_authenticates_and_a_wrong_or_missing_one_is_refused() -> None:
+    body = urlencode(FIELDS).encode()
+    govdelivery_adapter().authenticate_callback(tms_request(body, "application/x-www-form-urlencoded"))
+    for token in (None, "guess", TOKEN[:-1], TOKEN + "x"):
+        with pytest.raises(CallbackAuthenticationError):
+            govdelivery_adapter().authenticate_callback(tms_request(body, "application/x-www-form-urlencoded", token))
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (urlencode(FIELDS).encode(), "application/x-www-form-urlencoded"),
+        (json.dumps(FIELDS).encode(), "application/json"),
+    ],
+    ids=["form", "json"],
+)
+def test_govdelivery_callbacks_in_form_or_json_name_the_message_from_its_url(body: bytes, content_type: str) -> None:
+    (observation,) = govdelivery_adapter().parse_callback(tms_request(body, content_type), NOW).observations
+    assert observation.message_id == "165532"
+    assert observation.provider_detail == "recipient 9876: failed (Number is not SMS capable)"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {**FIELDS, "message_url": ""},
+        {**FIELDS, "status": ""},
+        {"status": "sent"},
+        {**FIELDS, "message_url": "https://x/messages/sms/a%20b"},
+    ],
+    ids=["no-url", "no-status", "only-status", "bad-id"],
+)
+def test_govdelivery_callbacks_without_a_message_or_status_are_refused(fields: dict[str, str]) -> None:
+    with pytest.raises(InvalidCallbackError):
+        govdelivery_adapter().parse_callback(
+            tms_request(urlencode(fields).encode(), "application/x-www-form-urlencoded"), NOW
+        )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {**FIELDS, "message_url": "http://["},
+        {**FIELDS, "message_url": 165532},
+        {**FIELDS, "status": True},
+    ],
+    ids=["unclosed-ipv6-url", "url-number", "status-bool"],
+)
+def test_govdelivery_callbacks_with_unreadable_fields_are_refused(fields: dict[str, Any]) -> None:
+    for body, content_type in (
+        (json.dumps(fields).encode(), "application/json"),
+        (urlencode(fields).encode(), "application/x-www-form-urlencoded"),
+    ):
+        parse = govdelivery_adapter().parse_callback
+        request = tms_request(body, content_type)
+        if fields.get("status") is True and content_type.endswith("urlencoded"):
+            continue  # a form field is always text: "True" is a word, not a hostile value
+        if isinstance(fields.get("message_url"), int) and content_type.endswith("urlencoded"):
+            continue
+        with pytest.raises(InvalidCallbackError):
+            parse(request, NOW)
+
+
+def test_govdelivery_json_callback_with_a_huge_integer_is_an_invalid_callback() -> None:
+    body = b'{"status": "sent", "sid": ' + b"7" * 5000 + b"}"
+    with pytest.raises(InvalidCallbackError):
+        govdelivery_adapter().parse_callback(tms_request(body, "application/json"), NOW)
+
+
+def test_govdelivery_confirm_answers_only_what_tms_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    adapter = govdelivery_adapter()
+    body = urlencode(FIELDS).encode()
+    (claim,) = adapter.parse_callback(tms_request(body, "application/x-www-form-urlencoded"), NOW).observations
+    tms_word = adapter.message_observation(
+        "165532",
+        {"status": "sending", "recipient_counts": {"total": 1, "new": 0, "sending": 1, "sent": 0, "failed": 0}},
+        NOW,
+    )
+    monkeypatch.setattr(adapter, "fetch_status", lambda message_id, now: tms_word)
+    assert adapter.confirm(claim, NOW) == tms_word
+    assert "Number is not SMS capable" in (claim.provider_detail or "")
+    assert GovdeliveryAdapter.confirms_reports is True
+    assert ComapiAdapter.confirms_reports is False
+    assert UsajobsAdapter.confirms_reports is False
