@@ -10,12 +10,17 @@ from typing import Any
 import pytest
 
 from local.simulators.base import Fault
+from local.simulators.govdelivery import GovdeliverySimulator
 from local.simulators.wunderkind import WunderkindSimulator
 from tests.conftest import TEST_ENV
-from tests.support.api import comapi_post, get, register, wunderkind_post
+from tests.support.adapters import govdelivery_adapter
+from tests.support.api import comapi_post, events_of, get, register, status_of, wunderkind_post
 from tests.support.aws import api_event, invoke
 from tests.support.payloads import COMAPI_MESSAGE_ID, comapi_envelope, wunderkind_callback
 from textstatus.clock import iso, provider_time, utcnow
+from textstatus.errors import ProviderBadResponseError
+from textstatus.providers.usajobs import detail_code
+from textstatus.status import Status
 
 SURROGATE = "\ud800"  # a lone UTF-16 surrogate: valid JSON ("\\ud800"), not encodable as UTF-8
 
@@ -142,3 +147,83 @@ def test_well_formed_provider_times_are_used() -> None:
         parsed = provider_time(text, now)
         assert parsed is not None
         assert abs((parsed - moment).total_seconds()) < 1
+
+
+def test_a_send_response_cannot_date_its_word_in_the_future(status_api: Any, callbacks: Any) -> None:
+    ahead = iso(utcnow() + timedelta(hours=23))
+    send_response = {"messageId": "future-1", "status": "failed", "_updatedOn": ahead}
+    assert register(status_api, {"provider": "comapi", "sendResponse": send_response})[0] == 201
+    later = iso(utcnow() + timedelta(minutes=1))
+    expired = comapi_envelope("message.expired", "expired", "late-expired", message_id="future-1", updated_on=later)
+    assert comapi_post(callbacks, expired)[0] == 200
+    _, _, status = get(status_api, "/v1/messages/comapi/future-1")
+    assert (status["providerStatus"], status["providerEventAt"]) == ("expired", later)
+
+
+# The third pass -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        {"total": 1, "sent": "1"},
+        {"total": "1", "sent": 1},
+        {},
+        {"total": 2, "sent": 3},
+        {"total": 1, "sent": 1, "new": 1},
+    ],
+    ids=["count-as-text", "total-as-text", "no-counts", "more-sent-than-total", "more-buckets-than-total"],
+)
+def test_govdelivery_completed_with_counts_that_do_not_add_up_is_asked_again(
+    govdelivery_sim: GovdeliverySimulator, counts: dict[str, Any]
+) -> None:
+    body = json.dumps({"status": "completed", "recipient_counts": counts, "id": 165532}).encode()
+    govdelivery_sim.set_fault(Fault(status=200, body=body))
+    with pytest.raises(ProviderBadResponseError, match="do not add up"):
+        govdelivery_adapter(govdelivery_sim).fetch_status("165532", utcnow())
+
+
+def test_govdelivery_counts_that_contradict_their_status_decide_nothing(govdelivery_sim: GovdeliverySimulator) -> None:
+    counts = {"total": 2, "sending": 2, "inconclusive": 2}
+    govdelivery_sim.set_fault(
+        Fault(status=200, body=json.dumps({"status": "new", "recipient_counts": counts}).encode())
+    )
+    observation = govdelivery_adapter(govdelivery_sim).fetch_status("165532", utcnow())
+    assert observation is not None
+    assert (observation.status, observation.status.final) == (Status.ACCEPTED, False)  # type: ignore[union-attr]
+
+
+def test_a_claim_is_never_credited_with_what_the_provider_later_says(
+    status_api: Any, govdelivery_sim: GovdeliverySimulator
+) -> None:
+    message = govdelivery_sim.add_sms(["+15555550005"], silent=True)  # TMS: sending, and stays so
+    claim = {
+        "id": int(message.message_id),
+        "status": "completed",
+        "completed_at": "2026-11-24T09:00:00Z",
+        "recipient_counts": {"total": 1, "new": 0, "sending": 0, "sent": 1, "failed": 0},
+    }
+    assert register(status_api, {"provider": "govdelivery", "sendResponse": claim})[0] == 201
+    # Later TMS itself says exactly what the claim said.
+    govdelivery_sim.set_fault(Fault(status=200, body=json.dumps(claim).encode()))
+    _, _, status = get(status_api, f"/v1/messages/govdelivery/{message.message_id}", refresh="true")
+    assert (status["status"], status["source"]) == ("delivered", "lookup")
+    changed = [(e["source"], e["changedStatus"]) for e in events_of(status_api, "govdelivery", message.message_id)]
+    assert ("lookup", True) in changed
+    claims = [e for e in events_of(status_api, "govdelivery", message.message_id) if e["eventId"].count("claim:")]
+    assert [c["changedStatus"] for c in claims] == [False]
+
+
+def test_a_status_word_in_any_script_is_kept_not_refused(callbacks: Any, status_api: Any) -> None:
+    code, answer = wunderkind_post(callbacks, wunderkind_callback("DEL\u0130VERED", message_id="unicode-word"))
+    assert (code, answer["accepted"]) == (200, 1)
+    status = status_of(status_api, "wunderkind", "unicode-word")
+    assert (status["status"], status["reason"], status["providerStatus"]) == ("accepted", "unknown", "DEL\u0130VERED")
+
+
+@pytest.mark.parametrize(
+    ("detail", "code"),
+    [("\uff14\uff10\uff10\uff17: x", None), ("4007.5", None), (" 4007: opted out", 4007), ("4003", 4003)],
+)
+def test_usajobs_codes_are_ascii_digits_before_a_colon(detail: str, code: int | None) -> None:
+    assert detail_code(detail) == code

@@ -29,8 +29,10 @@ def comapi_envelope(
     message_id: str = COMAPI_MESSAGE_ID,
     updated_on: str | None = None,
 ) -> dict[str, Any]:
-    """A Comapi webhook envelope as PROVIDERS.md documents it. With `updated_on`, that is the
-    channel's and the envelope's time, and the payload carries no time of its own."""
+    """A Comapi webhook envelope as Comapi documents it (docs/providers.md#comapi-webhooks).
+
+    With `updated_on`, that is the channel's and the envelope's time, and the payload carries no
+    time of its own."""
     envelope: dict[str, Any] = {
         "eventId": event_id,
         "accountId": "12345",

@@ -1,4 +1,5 @@
-"""The normalized vocabulary and the ordering rule of DESIGN.md, as pure values."""
+"""The normalized vocabulary and the ordering rule (docs/architecture.md#the-ordering-rule),
+as pure values."""
 
 from __future__ import annotations
 

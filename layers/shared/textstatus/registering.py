@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,9 @@ class Registering(ABC):
         """Start tracking a message (idempotent). `first` is the provider's own first word, if any."""
         self.adapter(provider)  # unknown providers are refused before anything is stored
         now = self._clock()
+        if first is not None and first.event_at > now:
+            # A send response speaks of the message when it was sent: never of the future.
+            first = replace(first, event_at=now)
         known = first is not None and first.status is not None
         observation = first if first is not None and known else self._registered(provider, message_id, now)
         event = ReceivedEvent(observation, Source.REGISTRATION, now)

@@ -1,4 +1,4 @@
-"""Comapi's mapping table, cell by cell (DESIGN.md's defaults)."""
+"""Comapi's mapping table, cell by cell (docs/providers.md#comapi-status-words)."""
 
 from __future__ import annotations
 

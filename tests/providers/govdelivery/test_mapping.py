@@ -1,4 +1,5 @@
-"""GovDelivery TMS's mapping: message words and recipient counts, cell by cell (DESIGN.md's defaults)."""
+"""GovDelivery TMS's mapping: message words and recipient counts, cell by cell
+(docs/providers.md#govdelivery-status-words)."""
 
 from __future__ import annotations
 
