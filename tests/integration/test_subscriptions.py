@@ -305,4 +305,3 @@ def test_filter_matches() -> None:
     assert not narrow.matches("wunderkind", "delivered", True)
     assert not narrow.matches("comapi", "sent", False)
     assert not SubscriptionFilter(final_only=True).matches("comapi", "sent", False)
-
