@@ -20,7 +20,9 @@ from textstatus.api import configure_openapi
 DOCUMENT = ROOT / "docs" / "openapi.json"
 DESCRIPTION = (
     "The true delivery status of every text message, whichever provider carried it "
-    "(usajobs, comapi, govdelivery, wunderkind). Status routes need the API key in `x-api-key`; "
+    "(usajobs, comapi, govdelivery, wunderkind), and webhooks that tell clients the moment a status "
+    "changes (subscriptions, signed per Standard Webhooks). Status and subscription routes need the API key "
+    "in `x-api-key`; "
     "callbacks are authenticated per provider. Every error has the shape "
     '`{"error": {"code", "message", "target", "details"}}`.'
 )

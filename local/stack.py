@@ -27,6 +27,7 @@ from local.simulators.wunderkind import WunderkindSimulator
 ROOT = template.ROOT
 LOCAL_TABLE = "textstatus-local"
 DEMO_MESSAGE_ID = "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"
+RECEIVER_URL = "http://127.0.0.1:9000/"
 
 # Local settings, and the credentials the local stack gives the simulators and the functions
 # alike, unless set.
@@ -37,6 +38,8 @@ LOCAL_DEFAULTS = {
     "LOCAL_STATE_FILE": str(ROOT / ".local" / "stack.json"),
     "LOCAL_SIM_STEP_SECONDS": "5",
     "LOCAL_CONCURRENCY": "4",
+    # The local receiver (python -m local.receiver) listens on loopback: allowed locally only.
+    "WEBHOOKS_ALLOW_LOOPBACK": "true",
     **{name: value for simulator in SIMULATORS for name, value in simulator.LOCAL_CREDENTIALS.items()},
 }
 
@@ -271,6 +274,11 @@ class LocalStack:
             f"  curl -s {url}/v1/messages/wunderkind/{DEMO_MESSAGE_ID} -H 'x-api-key: {key}'",
             f"  curl -s {url}/v1/messages/wunderkind/{DEMO_MESSAGE_ID}/events -H 'x-api-key: {key}'",
             "",
+            "Webhooks: subscribe the local receiver, then start it with the secret the answer shows:",
+            f"  curl -s -X POST {url}/v1/subscriptions -H 'x-api-key: {key}' -H 'Content-Type: application/json' "
+            f'-d \'{{"url": "{RECEIVER_URL}", "description": "local receiver"}}\'',
+            "  .venv/bin/python -m local.receiver --port 9000 --secret whsec_...",
+            "",
             "Ctrl-C stops everything.",
         ]
         return "\n".join(lines)
@@ -285,7 +293,7 @@ def settings_from_environment() -> dict[str, str]:
 def _is_ours(name: str) -> bool:
     prefixes = (
         *("LOCAL_", "USAJOBS_", "COMAPI_", "GOVDELIVERY_", "WUNDERKIND_", "POLL_", "TRACKING_"),
-        *("RETENTION_", "HTTP_", "POWERTOOLS_", "SECRET_"),
+        *("RETENTION_", "HTTP_", "POWERTOOLS_", "SECRET_", "WEBHOOKS_"),
     )
     return name.startswith(prefixes)
 

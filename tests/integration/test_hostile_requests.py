@@ -338,6 +338,21 @@ CORPUS = [
     Hostile("usajobs-callback", "POST", "/v1/callbacks/usajobs", b'{"responseId": "x"}', codes=(404,)),
     Hostile("unknown-provider-callback", "POST", "/v1/callbacks/acme", b"{}", codes=(404,)),
     Hostile("provider-path-traversal-callback", "POST", "/v1/callbacks/..%2Fwunderkind", b"{}", codes=(404, 422)),
+    # /v1/subscriptions: nothing stored for a refused target, an unknown filter word or an unknown id
+    Hostile("subscription-metadata-target", "POST", "/v1/subscriptions", b'{"url": "https://169.254.169.254/"}'),
+    Hostile("subscription-decimal-loopback", "POST", "/v1/subscriptions", b'{"url": "http://2130706433/"}'),
+    Hostile(
+        "subscription-unknown-status",
+        "POST",
+        "/v1/subscriptions",
+        b'{"url": "https://93.184.216.34/", "filter": {"statuses": ["read"]}}',
+    ),
+    Hostile("subscription-query", "GET", "/v1/subscriptions", query={"all": "1"}),
+    Hostile("subscription-unknown-id", "GET", "/v1/subscriptions/nope"),
+    Hostile("subscription-id-traversal", "GET", "/v1/subscriptions/..%2F..%2Fmessages"),
+    Hostile("subscription-delete-unknown", "DELETE", "/v1/subscriptions/nope"),
+    Hostile("subscription-rotate-unknown", "POST", "/v1/subscriptions/nope/rotate-secret"),
+    Hostile("subscription-deliveries-limit", "GET", "/v1/subscriptions/nope/deliveries", query={"limit": "0"}),
 ]
 
 

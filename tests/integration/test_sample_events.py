@@ -32,6 +32,8 @@ EXPECTED_STATUS = {
     "callbacks/comapi_delivered.json": 200,
     "callbacks/govdelivery_sent_form.json": 503,  # confirming at TMS fails: TMS is unreachable here
     "callbacks/usajobs_not_supported.json": 404,
+    "subscriptions/create_subscription.json": 201,
+    "subscriptions/list_subscriptions.json": 200,
 }
 
 

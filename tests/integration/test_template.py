@@ -46,7 +46,8 @@ def test_status_routes_need_the_api_key_and_callbacks_do_not(transformed: dict[s
         method = paths[route.path][route.method.lower()]
         needs_key = {"api_key": []} in method.get("security", [])
         assert needs_key is route.api_key_required, f"{route.method} {route.path}"
-        assert needs_key is route.path.startswith("/v1/messages"), f"{route.method} {route.path}"
+        client_route = route.path.startswith(("/v1/messages", "/v1/subscriptions"))
+        assert needs_key is client_route, f"{route.method} {route.path}"
     # Nothing the template does not route.
     assert {(path, verb.upper()) for path, verbs in paths.items() for verb in verbs} == {
         (route.path, route.method) for route in routes

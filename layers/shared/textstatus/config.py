@@ -187,6 +187,8 @@ class Settings(EnvSettings):
     poll_concurrency: int = Field(8, ge=1, le=64)
     http_connect_timeout_seconds: float = Field(3.05, gt=0, le=30)
     http_read_timeout_seconds: float = Field(5, gt=0, le=60)
+    # Webhook targets on loopback (http://127.0.0.1:9000/): the local stack only, never on AWS.
+    webhooks_allow_loopback: bool = False
 
     @model_validator(mode="after")
     def _backoff_bounds(self) -> Self:

@@ -1,4 +1,4 @@
-"""The wiring, built lazily once per cold start: boto3 client, store, tracker, poller.
+"""The wiring, built lazily once per cold start: boto3 client, stores, tracker, poller.
 
 Nothing is built at import time, so tests (moto) and the local stack can point the
 DynamoDB client anywhere (AWS_ENDPOINT_URL_DYNAMODB) before the first request.
@@ -16,16 +16,19 @@ from textstatus.store import MessageStore
 from textstatus.tracking import CALLBACK_CONCURRENCY, Tracker
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
     from textstatus.polling import Poller
+    from textstatus.subscriptions import SubscriptionStore
 
 
 @cache
-def store() -> MessageStore:
+def dynamodb() -> DynamoDBClient:
+    """The one DynamoDB client, shared by the stores."""
     import boto3
     from botocore.config import Config
 
-    settings = config.settings()
-    client = boto3.client(
+    return boto3.client(
         "dynamodb",
         config=Config(
             retries={"mode": "standard", "max_attempts": 3},
@@ -36,8 +39,13 @@ def store() -> MessageStore:
             max_pool_connections=CALLBACK_CONCURRENCY,
         ),
     )
+
+
+@cache
+def store() -> MessageStore:
+    settings = config.settings()
     return MessageStore(
-        client,
+        dynamodb(),
         settings.table_name,
         timedelta(days=settings.retention_days),
         tracking_window=settings.tracking_window,
@@ -56,9 +64,16 @@ def poller() -> Poller:
     return Poller(tracker(), store(), config.settings())
 
 
+@cache
+def subscriptions() -> SubscriptionStore:
+    from textstatus.subscriptions import SubscriptionStore  # only the webhook functions need it
+
+    return SubscriptionStore(dynamodb(), config.settings().table_name)
+
+
 def reset() -> None:
     """Forget everything built (tests; the local stack after a settings change)."""
-    for built in (store, tracker, poller):
+    for built in (dynamodb, store, tracker, poller, subscriptions):
         built.cache_clear()
     registry.reset()
     config.reset()
