@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import table_items
-from tests.support import api_event, invoke
+from tests.support.aws import api_event, invoke, table_items
 from textstatus import runtime
 from textstatus.errors import InvalidRequestError
 from textstatus.subscriptions import DeliveryAttempt, SubscriptionFilter, SubscriptionStore, check_target
