@@ -242,12 +242,28 @@ def describe(client: Any, operation_name: str, params: Mapping[str, Any]) -> lis
             arn = _arn("dynamodb", region, f"table/{table}")
             index = params.get("IndexName")
             resources.append(f"{arn}/index/{index}" if index and operation_name in ("Query", "Scan") else arn)
+    elif prefix == "sqs" and "QueueUrl" in params:
+        resources.append(_arn("sqs", region, str(params["QueueUrl"]).rstrip("/").rsplit("/", 1)[-1]))
+    elif prefix == "events" and operation_name == "PutEvents":
+        buses = {str(entry.get("EventBusName") or "default") for entry in params.get("Entries", [])}
+        resources += [
+            bus if bus.startswith("arn:") else _arn("events", region, f"event-bus/{bus}") for bus in sorted(buses)
+        ]
     elif prefix == "ssm":
         names = [params["Name"]] if "Name" in params else list(params.get("Names", []))
         if "Path" in params:
             names.append(params["Path"])
         resources += [_parameter_arn(region, name) for name in names]
-    return [(f"{prefix}:{operation_name}", tuple(resources) or ("*",))]
+    # IAM authorizes SQS's batch actions as their single-message actions.
+    action = _SQS_BATCH_ACTIONS.get(operation_name, operation_name) if prefix == "sqs" else operation_name
+    return [(f"{prefix}:{action}", tuple(resources) or ("*",))]
+
+
+_SQS_BATCH_ACTIONS = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
 
 
 # -- evaluation ---------------------------------------------------------------------------------------
@@ -450,6 +466,12 @@ class _Resolver:
             return _arn("dynamodb", REGION, f"table/{name}")
         if body["Type"] == "AWS::DynamoDB::Table" and attribute == "StreamArn":
             return _arn("dynamodb", REGION, f"table/{name}/stream/*")
+        # A queue's physical name is its URL (Ref) where the function runs: the name is its last part.
+        if body["Type"] == "AWS::SQS::Queue" and attribute in ("Arn", "QueueName"):
+            queue = name.rstrip("/").rsplit("/", 1)[-1]
+            return _arn("sqs", REGION, queue) if attribute == "Arn" else queue
+        if body["Type"] == "AWS::Events::EventBus" and attribute in ("Arn", "Name"):
+            return _arn("events", REGION, f"event-bus/{name}") if attribute == "Arn" else name
         if body["Type"] == "AWS::SNS::Topic" and attribute == "TopicName":
             return name
         raise UnresolvableError(f"GetAtt {resource}.{attribute} ({body['Type']})")

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from local import iam, sam, template
+from local import iam, sam, streams, template
 from local.gateway import FunctionHost, LocalGateway
 from local.simulators import SIMULATORS
 from local.simulators.base import Simulator
@@ -51,11 +51,17 @@ def function_environment(settings: dict[str, str]) -> dict[str, str]:
     passes as SSM parameter names, are given as values instead (there is no SSM locally).
     """
     defaults = template.parameter_defaults()
+    endpoint = f"http://127.0.0.1:{settings['LOCAL_DYNAMODB_PORT']}"
+    refs = streams.resource_refs(LOCAL_TABLE, endpoint)  # the queues and buses, created in moto
     resolved: dict[str, str] = {}
     for function in template.functions().values():
         for name, value in function.environment.items():
             if isinstance(value, dict) and "Ref" in value:
-                value = LOCAL_TABLE if value["Ref"] == "MessagesTable" else defaults.get(value["Ref"], "")
+                value = (
+                    LOCAL_TABLE
+                    if value["Ref"] == "MessagesTable"
+                    else refs.get(value["Ref"]) or defaults.get(value["Ref"], "")
+                )
             if name.endswith("_PARAMETER"):
                 continue
             resolved[name] = str(value)
@@ -64,7 +70,11 @@ def function_environment(settings: dict[str, str]) -> dict[str, str]:
             resolved[name] = value
     resolved.update(
         TABLE_NAME=LOCAL_TABLE,
-        AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{settings['LOCAL_DYNAMODB_PORT']}",
+        AWS_ENDPOINT_URL_DYNAMODB=endpoint,
+        # moto's server serves every service on the one port: the stream, the queues, the bus.
+        AWS_ENDPOINT_URL_DYNAMODB_STREAMS=endpoint,
+        AWS_ENDPOINT_URL_SQS=endpoint,
+        AWS_ENDPOINT_URL_EVENTBRIDGE=endpoint,
         AWS_DEFAULT_REGION=settings.get("AWS_DEFAULT_REGION", "us-east-1"),
         AWS_ACCESS_KEY_ID="local",
         AWS_SECRET_ACCESS_KEY="local",  # noqa: S106 - moto accepts anything
@@ -202,6 +212,7 @@ class LocalStack:
             client.update_time_to_live(
                 TableName=LOCAL_TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
             )
+        self.refs = streams.create_resources(LOCAL_TABLE)
 
     def poll_interval_seconds(self, expression: str | None = None) -> float:
         """LOCAL_POLL_INTERVAL, or the template's schedule."""
@@ -229,6 +240,18 @@ class LocalStack:
                         print(f"schedule: {function.logical_id} failed: {exc!r}", file=sys.stderr)
 
             self._serve(run, f"schedule-{function.logical_id}")
+        self._start_event_sources()
+
+    def _start_event_sources(self) -> None:
+        """The table's stream into the notifier and the FIFO queue into the delivery function, as
+        the template's event source mappings do (local.streams)."""
+        host = FunctionHost(containers=int(self.settings["LOCAL_CONCURRENCY"]), policies=self.policies)
+
+        def invoke(function: template.FunctionDef, event: dict[str, Any]) -> Any:
+            return host.invoke(function.module, function.handler, function.logical_id, function.timeout_seconds, event)
+
+        workers = int(self.settings["LOCAL_CONCURRENCY"])
+        streams.EventSources(LOCAL_TABLE, self.refs, invoke, self._stop, queue_workers=workers).start()
 
     def _serve(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -267,6 +290,8 @@ class LocalStack:
         lines += [f"  Simulator:  {name} at {sim.url}" for name, sim in self.simulators.items()]
         lines += [
             f"  Poller:     every {self.poll_interval_seconds():g}s",
+            f"  Changes:    the table's stream -> NotifierFunction -> bus {self.refs.get('NotificationsBus')}"
+            " and the FIFO queue -> DeliveryFunction (webhooks)",
             "",
             "Try it (the simulator is sending a demo Wunderkind message that is delivered in a few seconds):",
             f"  curl -s -X POST {url}/v1/messages -H 'x-api-key: {key}' -H 'Content-Type: application/json' "
@@ -293,7 +318,7 @@ def settings_from_environment() -> dict[str, str]:
 def _is_ours(name: str) -> bool:
     prefixes = (
         *("LOCAL_", "USAJOBS_", "COMAPI_", "GOVDELIVERY_", "WUNDERKIND_", "POLL_", "TRACKING_"),
-        *("RETENTION_", "HTTP_", "POWERTOOLS_", "SECRET_", "WEBHOOKS_"),
+        *("RETENTION_", "HTTP_", "POWERTOOLS_", "SECRET_", "WEBHOOK"),
     )
     return name.startswith(prefixes)
 

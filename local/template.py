@@ -57,6 +57,9 @@ def table_definition(table_name: str, template: dict[str, Any] | None = None) ->
         if key in properties
     }
     arguments["TableName"] = table_name
+    stream = properties.get("StreamSpecification")
+    if stream:
+        arguments["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
     ttl = properties.get("TimeToLiveSpecification", {})
     return arguments, ttl.get("AttributeName") if ttl.get("Enabled") else None
 

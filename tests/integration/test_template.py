@@ -182,3 +182,43 @@ def test_the_local_gateway_answers_as_api_gateway_would(env: pytest.MonkeyPatch)
         assert too_large.status == 413
         assert json.loads(too_large.read())["error"]["code"] == "PayloadTooLarge"
         connection.close()
+
+
+def test_notifications_stream_functions_queues_bus_alarms_and_outputs(transformed: dict[str, Any]) -> None:
+    resources = transformed["Resources"]
+    (table,) = _of_type(transformed, "AWS::DynamoDB::Table").values()
+    assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    mappings = {
+        m["Properties"]["FunctionName"]["Ref"]: m["Properties"]
+        for m in _of_type(transformed, "AWS::Lambda::EventSourceMapping").values()
+    }
+    stream = mappings["NotifierFunction"]
+    assert stream["EventSourceArn"] == {"Fn::GetAtt": ["MessagesTable", "StreamArn"]}
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stream["BisectBatchOnFunctionError"] is True
+    assert stream["ParallelizationFactor"] == 1
+    assert 0 < stream["MaximumRetryAttempts"] <= 1000
+    assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["NotifierFailureQueue", "Arn"]}
+    (pattern,) = [json.loads(f["Pattern"]) for f in stream["FilterCriteria"]["Filters"]]
+    assert pattern == {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["STATUS"]}}}}
+    queue = mappings["DeliveryFunction"]
+    assert queue["EventSourceArn"] == {"Fn::GetAtt": ["DeliveryQueue", "Arn"]}
+    assert queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert queue["BatchSize"] == 1
+    delivery_queue = resources["DeliveryQueue"]["Properties"]
+    assert delivery_queue["FifoQueue"] is True
+    assert delivery_queue["VisibilityTimeout"] > resources["DeliveryFunction"]["Properties"]["Timeout"]
+    assert delivery_queue["MessageRetentionPeriod"] > 24 * 3600 + 3600
+    assert delivery_queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeliveryDeadLetterQueue", "Arn"]}
+    assert resources["DeliveryDeadLetterQueue"]["Properties"]["FifoQueue"] is True
+    assert resources["NotificationsBus"]["Type"] == "AWS::Events::EventBus"
+    alarms = [a["Properties"] for a in _of_type(transformed, "AWS::CloudWatch::Alarm").values()]
+    watched = {(a.get("MetricName"), json.dumps(a.get("Dimensions"), sort_keys=True)) for a in alarms}
+    for queue_name in ("DeliveryDeadLetterQueue", "NotifierFailureQueue"):
+        dimensions = [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_name, "QueueName"]}}]
+        assert ("ApproximateNumberOfMessagesVisible", json.dumps(dimensions, sort_keys=True)) in watched
+    iterator = [{"Name": "FunctionName", "Value": {"Ref": "NotifierFunction"}}]
+    assert ("IteratorAge", json.dumps(iterator, sort_keys=True)) in watched
+    assert {"EventBusName", "DeliveryQueueUrl", "DeliveryDeadLetterQueueUrl", "NotifierFailureQueueUrl"} <= set(
+        transformed["Outputs"]
+    )
