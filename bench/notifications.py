@@ -31,7 +31,7 @@ CHANGES = 500
 
 @contextmanager
 def _stack() -> Iterator[tuple[Any, Counter[str], Callable[[], None]]]:
-    """moto with the template's table, queues and bus; the stand-in subscriptions with one
+    """moto with the template's table, queues and bus; one subscription (the real store) with one
     subscriber; the event sources running. Yields the receiver, a request counter and start()."""
     os.environ.update(ENV)
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
