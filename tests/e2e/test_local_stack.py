@@ -275,3 +275,35 @@ def status_of_provider(stack: Stack, provider: str, message_id: str) -> dict[str
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def test_a_subscribed_receiver_gets_every_change_of_a_message_signed_and_in_order(stack: Stack) -> None:
+    """The whole flow as `make run` runs it: a callback changes a status, the table's stream feeds
+    the notifier, the FIFO queue feeds the delivery function, and the documented receiver
+    (`python -m local.receiver`) verifies each delivery with the standardwebhooks package."""
+    from local.receiver import WebhookReceiver
+
+    port = free_port()
+    subscribed = stack.call("POST", "/v1/subscriptions", json={"url": f"http://127.0.0.1:{port}/"})
+    assert subscribed.status_code == 201, subscribed.text
+    receiver = WebhookReceiver(subscribed.json()["secret"], port=port).start()
+    try:
+        send = stack.sim(
+            "POST",
+            "/text/message/send",
+            json={"phone": "+15551230000", "text": "Your code is 123456", "sendPurpose": "TRANSACTIONAL"},
+            headers={"X-Client-ID": "local-wunderkind-client-id", "X-Client-Secret": "local-wunderkind-client-secret"},
+        )
+        message_id = send["messageId"]
+        final = wait_for(lambda: (s := status_of(stack, message_id))["status"] == "delivered" and s, 30)
+
+        def mine() -> list[dict[str, Any]]:
+            return [d.data for d in receiver.received if d.data.get("messageId") == message_id]
+
+        wait_for(lambda: len(mine()) >= final["version"], 30)
+        changes = mine()
+        assert [c["sequence"] for c in changes] == list(range(1, final["version"] + 1))
+        assert changes[-1]["status"] == "delivered"
+        assert receiver.refused == []
+    finally:
+        receiver.stop()
