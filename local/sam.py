@@ -23,6 +23,17 @@ SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
 VARIANTS: dict[str, dict[str, str]] = {
     "defaults": {},
     "alarm-topic": {"AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:textstatus-alarms"},
+    # A fixed egress IP: the stack's own VPC and NAT gateway, or the agency's subnets.
+    "static-egress": {"CreateStaticEgress": "true"},
+    "own-subnets": {
+        "EgressSubnetIds": "subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002",
+        "EgressSecurityGroupIds": "sg-0a1b2c3d4e5f60003",
+    },
+    # SigV4 clients instead of API keys, behind a WAF web ACL.
+    "iam-clients": {
+        "ClientAuth": "AWS_IAM",
+        "WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/textstatus/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+    },
 }
 
 # Runs in .venv-sam. Local CodeUri/ContentUri become S3 URIs, as `sam package` / `sam deploy`
