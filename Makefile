@@ -8,6 +8,7 @@ PYTHON ?= $(shell for candidate in python3.12 $(wildcard $(HOME)/.pyenv/versions
 	$$candidate -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null && { echo $$candidate; break; }; done)
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 RUNTIME_VENV := .venv-runtime
 BIN := $(VENV)/bin
 export SAM_CLI_TELEMETRY := 0
@@ -36,6 +37,14 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	@touch $@
 
+# checkov pins its own boto3 and pydantic: a venv of its own, from requirements-checkov.txt.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed: set PYTHON=/path/to/python3.12"; exit 1; }
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
 $(RUNTIME_VENV)/.installed: requirements-runtime.txt
 	@test -x $(RUNTIME_VENV)/bin/python || $(PYTHON) -m venv $(RUNTIME_VENV)
 	$(RUNTIME_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-runtime.txt
@@ -58,9 +67,14 @@ typecheck: $(BIN)/.installed
 # cfn-lint, then the SAM transform itself (`sam validate` without --lint translates the template
 # as CloudFormation will; with --lint it only lints). tests/integration/test_template.py translates
 # every template variant and checks what comes out.
-template-check: $(SAM_VENV)/.installed
+# checkov then reads the template for insecure settings: each finding is fixed or skipped in the
+# resource's Metadata (checkov: skip) with its reason. Finally every variant of local/sam.py
+# (default, both egress modes, both client-auth modes, WAF) goes through the SAM translator.
+template-check: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(BIN)/.installed
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --region us-east-1 --template template.yaml
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --file template.yaml
+	$(BIN)/python -m local.sam
 
 pytest: $(BIN)/.installed $(SAM_VENV)/.installed
 	$(BIN)/pytest
