@@ -10,9 +10,12 @@ With `policies` (local.iam), each function may call only what its role allows, a
 from __future__ import annotations
 
 import base64
+import hmac
 import importlib
 import importlib.util
+import os
 import queue
+import re
 import threading
 import time
 import uuid
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local import iam
-from local.template import ApiRoute, GatewayResponse, api_routes, gateway_responses
+from local.template import ApiRoute, GatewayResponse, api_routes, gateway_responses, load
 
 if TYPE_CHECKING:
     from local.iam import Policies
@@ -34,6 +37,63 @@ ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 # API Gateway REST refuses bodies over 10 MB before any function runs.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# API Gateway refuses a SigV4 signature whose X-Amz-Date is further than this from its clock.
+SIGV4_MAX_SKEW_SECONDS = 5 * 60
+_AUTHORIZATION = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request,"
+    r"\s*SignedHeaders=(?P<headers>[a-z0-9;-]+),\s*Signature=(?P<signature>[0-9a-f]{64})$"
+)
+
+
+def client_routes(template: dict[str, Any] | None = None) -> set[tuple[str, str]]:
+    """(path, METHOD) of the routes the API's OpenAPI body gives a `security` (the client routes:
+    the API key or SigV4, per ClientAuth); the others (callbacks) need neither."""
+    template = template or load()
+    protected = set()
+    for body in template["Resources"].values():
+        if body["Type"] != "AWS::Serverless::Api":
+            continue
+        paths = body.get("Properties", {}).get("DefinitionBody", {}).get("paths", {})
+        for path, methods in paths.items():
+            protected |= {(path, verb.upper()) for verb, method in methods.items() if method.get("security")}
+    return protected
+
+
+def sigv4_valid(
+    method: str, target: str, headers: list[tuple[str, str]], body: bytes, access_key: str, secret_key: str
+) -> bool:
+    """Whether the request carries a SigV4 signature (service execute-api) by these credentials,
+    dated within 5 minutes: the signature is recomputed by botocore's own signer over the request
+    as received (the headers it says it signed), and compared in constant time."""
+    from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    given = {name.lower(): value for name, value in headers}
+    match = _AUTHORIZATION.match(given.get("authorization", ""))
+    amz_date = given.get("x-amz-date", "")
+    if match is None or match["service"] != "execute-api" or not hmac.compare_digest(match["key"], access_key):
+        return False
+    try:
+        signed_at = datetime.strptime(amz_date, SIGV4_TIMESTAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    if abs((datetime.now(UTC) - signed_at).total_seconds()) > SIGV4_MAX_SKEW_SECONDS or match["date"] != amz_date[:8]:
+        return False
+    signed_headers = match["headers"].split(";")
+    if "host" not in signed_headers or any(name not in given for name in signed_headers):
+        return False
+    request = AWSRequest(
+        method=method,
+        url=f"http://{given['host']}{target}",
+        data=body,
+        headers={name: given[name] for name in signed_headers},
+    )
+    request.context["timestamp"] = amz_date
+    token = given.get("x-amz-security-token") if "x-amz-security-token" in signed_headers else None
+    signer = SigV4Auth(Credentials(access_key, secret_key, token), "execute-api", match["region"])
+    expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    return hmac.compare_digest(expected, match["signature"])
 
 
 @dataclass
@@ -187,6 +247,9 @@ class LocalGateway(ThreadingHTTPServer):
     ) -> None:
         self.api_key = api_key
         self.routes = routes if routes is not None else api_routes()
+        # ClientAuth, as deployed: API_KEY (x-api-key) or AWS_IAM (SigV4 by the local credentials).
+        self.client_auth = os.environ.get("LOCAL_CLIENT_AUTH", "API_KEY")
+        self.client_routes = client_routes()
         self.responses = gateway_responses()
         self.host_functions = FunctionHost(containers, policies)
         self.extra_routes: dict[tuple[str, str], Callable[[], tuple[int, str, bytes]]] = {}
@@ -237,7 +300,16 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             self._reply(*answer)
             return
         given_key = self.headers.get("x-api-key")
-        if route.api_key_required and given_key != self.server.api_key:
+        protected = route.api_key_required or (route.path, route.method) in self.server.client_routes
+        key_required = protected and self.server.client_auth != "AWS_IAM"
+        if protected and self.server.client_auth == "AWS_IAM":
+            credentials = os.environ.get("AWS_ACCESS_KEY_ID", ""), os.environ.get("AWS_SECRET_ACCESS_KEY", "")
+            if not all(credentials) or not sigv4_valid(
+                self.command, self.path, list(self.headers.items()), body, *credentials
+            ):
+                self._reply(*self.server.gateway_answer("INVALID_SIGNATURE", 403, "Forbidden"))
+                return
+        elif key_required and given_key != self.server.api_key:
             # Missing or wrong: API Gateway answers INVALID_API_KEY for both.
             self._reply(*self.server.gateway_answer("INVALID_API_KEY", 403, "Forbidden"))
             return
@@ -249,7 +321,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             list(self.headers.items()),
             body,
             source_ip=self.client_address[0],
-            api_key=given_key if route.api_key_required else None,
+            api_key=given_key if key_required else None,
         )
         try:
             result = self.server.host_functions.invoke(

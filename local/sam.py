@@ -32,7 +32,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     # SigV4 clients instead of API keys, behind a WAF web ACL.
     "iam-clients": {
         "ClientAuth": "AWS_IAM",
-        "WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/textstatus/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+        "WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/textstatus/0f1e2d3c-4b5a-6978",
     },
 }
 

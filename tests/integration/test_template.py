@@ -5,12 +5,13 @@ template it refuses fails here, not in `sam deploy`."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
 from local import sam
-from local.template import TEMPLATE, api_routes, gateway_responses
+from local.template import api_routes, gateway_responses
 
 ERROR_SHAPE_KEYS = {"code", "message", "target", "details"}
 
@@ -37,17 +38,15 @@ def test_the_transform_accepts_every_variant(transformed: dict[str, Any]) -> Non
 
 
 def test_status_routes_need_the_api_key_and_callbacks_do_not(transformed: dict[str, Any]) -> None:
-    paths = _api_body(transformed)["paths"]
-    security_schemes = _api_body(transformed)["securityDefinitions"]
-    assert security_schemes["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
+    body = _api_body(sam.deployed(transformed))
+    paths = body["paths"]
+    assert body["securityDefinitions"]["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
     routes = api_routes()
     assert routes
     for route in routes:
         method = paths[route.path][route.method.lower()]
         needs_key = {"api_key": []} in method.get("security", [])
-        assert needs_key is route.api_key_required, f"{route.method} {route.path}"
-        client_route = route.path.startswith(("/v1/messages", "/v1/subscriptions"))
-        assert needs_key is client_route, f"{route.method} {route.path}"
+        assert needs_key is route.path.startswith(("/v1/messages", "/v1/subscriptions")), f"{route.method} {route.path}"
     # Nothing the template does not route.
     assert {(path, verb.upper()) for path, verbs in paths.items() for verb in verbs} == {
         (route.path, route.method) for route in routes
@@ -60,17 +59,6 @@ def test_the_usage_plan_covers_the_api_key(transformed: dict[str, Any]) -> None:
     assert plan_key["Properties"]["KeyType"] == "API_KEY"
 
 
-def test_a_route_without_the_key_needs_the_api_to_declare_the_key(tmp_path: Any) -> None:
-    """The mistake that once made `sam deploy` fail: the API not declaring ApiKeyRequired while a
-    route sets it false. The transform refuses it; so does this check."""
-    text = TEMPLATE.read_text()
-    marker = "        ApiKeyRequired: true\n        UsagePlan:"
-    assert marker in text
-    broken = text.replace(marker, "        ApiKeyRequired: false\n        UsagePlan:")
-    with pytest.raises(sam.TransformError, match=r"Unable to set ApiKeyRequired \[False\]"):
-        sam.transform(template_text=broken)
-
-
 def test_the_scheduled_poller_is_never_retried(transformed: dict[str, Any]) -> None:
     configs = _of_type(transformed, "AWS::Lambda::EventInvokeConfig")
     (poller,) = [c for c in configs.values() if c["Properties"]["FunctionName"] == {"Ref": "PollerFunction"}]
@@ -81,6 +69,8 @@ def test_the_scheduled_poller_is_never_retried(transformed: dict[str, Any]) -> N
 GATEWAY_ANSWERS = [
     ("MISSING_AUTHENTICATION_TOKEN", "404", "RouteNotFound", None),
     ("INVALID_API_KEY", "403", "Forbidden", "x-api-key"),
+    ("INVALID_SIGNATURE", "403", "Forbidden", "Authorization"),
+    ("ACCESS_DENIED", "403", "Forbidden", None),
     ("THROTTLED", "429", "TooManyRequests", None),
     ("QUOTA_EXCEEDED", "429", "QuotaExceeded", None),
     ("REQUEST_TOO_LARGE", "413", "PayloadTooLarge", None),
@@ -222,3 +212,121 @@ def test_notifications_stream_functions_queues_bus_alarms_and_outputs(transforme
     assert {"EventBusName", "DeliveryQueueUrl", "DeliveryDeadLetterQueueUrl", "NotifierFailureQueueUrl"} <= set(
         transformed["Outputs"]
     )
+
+
+# What each mode deploys: the translated template with CloudFormation's conditions applied.
+MODES = {name: sam.deployed(sam.transform(parameters), parameters) for name, parameters in sam.VARIANTS.items()}
+PROVIDER_CALLERS = {"StatusApiFunction", "PollerFunction", "CallbacksFunction"}
+IN_VPC = {"static-egress", "own-subnets"}
+CLIENT_PREFIXES = ("/v1/messages", "/v1/subscriptions")
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_only_the_functions_that_call_providers_join_the_vpc(mode: str) -> None:
+    deployed = MODES[mode]
+    functions = _of_type(deployed, "AWS::Lambda::Function")
+    in_vpc = {name for name, body in functions.items() if "VpcConfig" in body["Properties"]}
+    assert in_vpc == (PROVIDER_CALLERS if mode in IN_VPC else set())
+    assert "NotifierFunction" not in in_vpc
+    assert "DeliveryFunction" not in in_vpc
+    for name in in_vpc:
+        config = functions[name]["Properties"]["VpcConfig"]
+        if mode == "static-egress":
+            assert config == {
+                "SubnetIds": [{"Ref": "EgressPrivateSubnetA"}, {"Ref": "EgressPrivateSubnetB"}],
+                "SecurityGroupIds": [{"Ref": "EgressSecurityGroup"}],
+            }
+        else:
+            assert config == {
+                "SubnetIds": {"Ref": "EgressSubnetIds"},
+                "SecurityGroupIds": {"Ref": "EgressSecurityGroupIds"},
+            }
+        role = deployed["Resources"][f"{name}Role"]["Properties"]
+        assert any(str(arn).endswith("/AWSLambdaVPCAccessExecutionRole") for arn in role["ManagedPolicyArns"])
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_the_nat_gateway_and_its_address_exist_only_with_static_egress(mode: str) -> None:
+    deployed = MODES[mode]
+    created = mode == "static-egress"
+    for kind in ("AWS::EC2::VPC", "AWS::EC2::NatGateway", "AWS::EC2::EIP", "AWS::EC2::InternetGateway"):
+        assert len(_of_type(deployed, kind)) == (1 if created else 0), kind
+    subnets = _of_type(deployed, "AWS::EC2::Subnet")
+    assert len(subnets) == (3 if created else 0)
+    assert ("EgressIp" in deployed["Outputs"]) is created
+    endpoints = _of_type(deployed, "AWS::EC2::VPCEndpoint")
+    assert len(endpoints) == (1 if created else 0)
+    if created:
+        assert deployed["Outputs"]["EgressIp"]["Value"] == {"Ref": "EgressNatIp"}
+        (nat,) = _of_type(deployed, "AWS::EC2::NatGateway").values()
+        assert nat["Properties"]["AllocationId"] == {"Fn::GetAtt": ["EgressNatIp", "AllocationId"]}
+        assert nat["Properties"]["SubnetId"] == {"Ref": "EgressPublicSubnet"}
+        (endpoint,) = endpoints.values()
+        assert endpoint["Properties"]["VpcEndpointType"] == "Gateway"
+        assert endpoint["Properties"]["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.dynamodb"}
+        assert endpoint["Properties"]["RouteTableIds"] == [{"Ref": "EgressPrivateRouteTable"}]
+        private = {
+            subnets[name]["Properties"]["AvailabilityZone"]["Fn::Select"][0]
+            for name in ("EgressPrivateSubnetA", "EgressPrivateSubnetB")
+        }
+        assert private == {0, 1}  # two AZs
+        route = deployed["Resources"]["EgressPrivateDefaultRoute"]["Properties"]
+        assert route == {
+            "RouteTableId": {"Ref": "EgressPrivateRouteTable"},
+            "DestinationCidrBlock": "0.0.0.0/0",
+            "NatGatewayId": {"Ref": "EgressNatGateway"},
+        }
+
+
+def _execute_api_matches(pattern: str, method: str, path: str) -> bool:
+    """execute-api:Invoke resource matching: `*` matches anything, `/` included."""
+    import fnmatch
+
+    return fnmatch.fnmatchcase(f"{method}{path}", pattern)
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_client_routes_use_iam_or_the_key_and_callbacks_neither(mode: str) -> None:
+    deployed = MODES[mode]
+    iam = mode == "iam-clients"
+    body = _api_body(deployed)
+    assert body["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+    for route in api_routes():
+        security = body["paths"][route.path][route.method.lower()].get("security", [])
+        if route.path.startswith(CLIENT_PREFIXES):
+            # API Gateway imports sigv4 as AuthorizationType AWS_IAM, api_key as ApiKeyRequired.
+            assert security == ([{"sigv4": []}] if iam else [{"api_key": []}]), f"{route.method} {route.path}"
+        else:
+            assert security == [], f"{route.method} {route.path}: callbacks authenticate per provider (NONE)"
+    policies = _of_type(deployed, "AWS::IAM::ManagedPolicy")
+    assert ("ClientPolicyArn" in deployed["Outputs"]) is iam
+    if not iam:
+        assert not policies
+        return
+    (policy,) = policies.values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "execute-api:Invoke"
+    prefix = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/${Stage}/"
+    patterns = []
+    for resource in statement["Resource"]:
+        arn = resource["Fn::Sub"]
+        assert arn.startswith(prefix)
+        patterns.append(arn[len(prefix) :])
+    for route in api_routes():
+        concrete = re.sub(r"\{\w+\}", "x", route.path)
+        allowed = any(_execute_api_matches(pattern, route.method, concrete) for pattern in patterns)
+        assert allowed is route.path.startswith(CLIENT_PREFIXES), f"{route.method} {route.path}"
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_the_web_acl_is_associated_only_when_given(mode: str) -> None:
+    associations = _of_type(MODES[mode], "AWS::WAFv2::WebACLAssociation")
+    if mode != "iam-clients":
+        assert not associations
+        return
+    (association,) = associations.values()
+    assert association["Properties"]["WebACLArn"] == {"Ref": "WebAclArn"}
+    assert association["Properties"]["ResourceArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}/stages/${ApiStage}"
+    }
