@@ -21,8 +21,9 @@ DOCUMENT = ROOT / "docs" / "openapi.json"
 DESCRIPTION = (
     "The true delivery status of every text message, whichever provider carried it "
     "(usajobs, comapi, govdelivery, wunderkind), and webhooks that tell clients the moment a status "
-    "changes (subscriptions, signed per Standard Webhooks). Status and subscription routes need the API key "
-    "in `x-api-key`; "
+    "changes (subscriptions, signed per Standard Webhooks). Status and subscription routes need, as the "
+    "deployment's ClientAuth chooses, the API key in `x-api-key` (API_KEY) or an AWS SigV4 signature for "
+    "service `execute-api` (AWS_IAM, `sigv4`); "
     "callbacks are authenticated per provider. Every error has the shape "
     '`{"error": {"code", "message", "target", "details"}}`.'
 )
@@ -42,25 +43,23 @@ def document() -> dict[str, Any]:
             configure_openapi(resolver)
             merge.add_schema(json.loads(resolver.get_openapi_json_schema()))
     merged: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
-    return merged
+    return with_sigv4(merged)
 
 
-def render() -> str:
-    return json.dumps(document(), indent=2, sort_keys=True) + "\n"
+SIGV4_SCHEME = {
+    "type": "apiKey",
+    "name": "Authorization",
+    "in": "header",
+    "description": "ClientAuth=AWS_IAM: an AWS Signature Version 4 for service execute-api "
+    "(the caller needs execute-api:Invoke, e.g. the stack's ClientPolicyArn).",
+    "x-amazon-apigateway-authtype": "awsSigv4",
+}
 
 
-def main(argv: list[str]) -> int:
-    current = render()
-    if "--check" in argv:
-        if not DOCUMENT.exists() or DOCUMENT.read_text() != current:
-            print(f"{DOCUMENT.relative_to(ROOT)} is out of date: run `python -m local.openapi`", file=sys.stderr)
-            return 1
-        return 0
-    DOCUMENT.parent.mkdir(exist_ok=True)
-    DOCUMENT.write_text(current)
-    print(f"wrote {DOCUMENT.relative_to(ROOT)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+def with_sigv4(document: dict[str, Any]) -> dict[str, Any]:
+    """The SigV4 scheme, beside the API key. Operations keep `security: [apiKey]`: one document
+    serves both deployments, and with ClientAuth=AWS_IAM the same routes take `sigv4` instead
+    (the description says so); listing both per operation would claim either works on one stack."""
+    schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["sigv4"] = SIGV4_SCHEME
+    return document

@@ -34,6 +34,9 @@ RECEIVER_URL = "http://127.0.0.1:9000/"
 LOCAL_DEFAULTS = {
     "LOCAL_API_PORT": "3000",
     "LOCAL_API_KEY": "local-dev-key",
+    # ClientAuth as deployed: API_KEY (x-api-key: LOCAL_API_KEY) or AWS_IAM (SigV4 with the local
+    # AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, service execute-api, region us-east-1).
+    "LOCAL_CLIENT_AUTH": "API_KEY",
     "LOCAL_DYNAMODB_PORT": "8000",
     "LOCAL_STATE_FILE": str(ROOT / ".local" / "stack.json"),
     "LOCAL_SIM_STEP_SECONDS": "5",
