@@ -63,3 +63,24 @@ def with_sigv4(document: dict[str, Any]) -> dict[str, Any]:
     schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
     schemes["sigv4"] = SIGV4_SCHEME
     return document
+
+
+def render() -> str:
+    return json.dumps(document(), indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    current = render()
+    if "--check" in argv:
+        if not DOCUMENT.exists() or DOCUMENT.read_text() != current:
+            print(f"{DOCUMENT.relative_to(ROOT)} is out of date: run `python -m local.openapi`", file=sys.stderr)
+            return 1
+        return 0
+    DOCUMENT.parent.mkdir(exist_ok=True)
+    DOCUMENT.write_text(current)
+    print(f"wrote {DOCUMENT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
