@@ -155,11 +155,13 @@ def list_deliveries(
         int, Query(ge=1, le=m.MAX_DELIVERIES, description="The most attempts to return")
     ] = m.MAX_DELIVERIES,
 ) -> m.DeliveryList:
-    """The recent delivery attempts (kept 30 days), newest first."""
+    """The recent delivery attempts (kept 30 days), newest first; a deleted subscription's too,
+    while they are kept (they are evidence of what was sent)."""
     store = runtime.subscriptions()
-    if store.get(id) is None:
+    attempts = store.deliveries(id, limit)
+    if not attempts and store.get(id) is None:
         raise _not_found()
-    return m.DeliveryList(deliveries=[m.delivery_resource(a) for a in store.deliveries(id, limit)])
+    return m.DeliveryList(deliveries=[m.delivery_resource(a) for a in attempts])
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

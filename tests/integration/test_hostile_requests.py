@@ -83,6 +83,13 @@ CORPUS = [
     Hostile("register-null", "POST", "/v1/messages", b"null"),
     Hostile("register-array", "POST", "/v1/messages", b"[]"),
     Hostile(
+        "register-array-of-a-valid-body",
+        "POST",
+        "/v1/messages",
+        b'[{"provider": "wunderkind", "messageId": "arrtest1"}]',
+        codes=(422,),
+    ),
+    Hostile(
         "register-10k-digit-number",
         "POST",
         "/v1/messages",

@@ -395,3 +395,62 @@ def test_the_template_filter_passes_only_status_items_created_or_modified() -> N
     event = {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": "MSG#x#y"}, "sk": {"S": "EVENT#abc"}}}}
     removed = {"eventName": "REMOVE", "dynamodb": {"Keys": {"pk": {"S": "MSG#x#y"}, "sk": {"S": "STATUS"}}}}
     assert [streams.passes(source.filters, r) for r in (status, event, removed)] == [True, False, False]
+
+
+class _Trickler:
+    """A receiver that answers 200 one header line at a time, every 0.3 s for about 5 s: each read
+    is quick, the whole answer is not."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        self._stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        self._socket.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._trickle, args=(connection,), daemon=True).start()
+
+    def _trickle(self, connection: Any) -> None:
+        with connection:
+            try:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                for number in range(16):
+                    if self._stop.is_set():
+                        return
+                    time.sleep(0.3)
+                    connection.sendall(f"X-Slow-{number}: 1\r\n".encode())
+                connection.sendall(b"Content-Length: 0\r\n\r\n")
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._socket.close()
+
+
+def test_a_receiver_trickling_its_answer_cannot_hold_a_delivery_past_its_budget(rig: Rig) -> None:
+    trickler = _Trickler()
+    try:
+        subscription, _ = rig.store.create(f"http://127.0.0.1:{trickler.port}/", None, SubscriptionFilter())
+        callback(message_id(8), "SENDING")
+        records = list(streams.read_stream(os.environ["TABLE_NAME"]))
+        assert call(FUNCTIONS["NotifierFunction"], {"Records": records}) == {"batchItemFailures": []}
+        sqs = boto3.client("sqs")
+        (message,) = sqs.receive_message(QueueUrl=rig.refs["DeliveryQueue"], AttributeNames=["All"])["Messages"]
+        record = streams.sqs_record(message, "arn:aws:sqs:us-east-1:123456789012:delivery.fifo")
+        result = call(FUNCTIONS["DeliveryFunction"], {"Records": [record]})
+        assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [record["messageId"]]
+        (attempt,) = rig.store.deliveries(subscription.id)
+        # Each header came within the read timeout; the whole answer did not come within the budget.
+        assert (attempt.outcome, attempt.error) == ("retrying", "timeout")
+    finally:
+        trickler.stop()

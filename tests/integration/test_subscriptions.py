@@ -58,6 +58,13 @@ REFUSED_TARGETS = [
     "https://93.184.216.34:0/",
     "https://93.184.216.34 /hook",
     "https://93.184.216.34\\@127.0.0.1/",
+    # Read differently by our parser and the HTTP client (a hostile pass found them accepted).
+    "http://[::1]]:9101/ok/malformed",
+    "https://[2606:4700:4700::1111]]/",
+    "https://8.8.8.8%00/",
+    "https://8.8.8.8%41/",
+    "https://8.8.8.8%/",
+    "https://8.8.8.8%00.127.0.0.1/",
 ]
 
 
@@ -304,3 +311,33 @@ def test_filter_matches() -> None:
     assert not narrow.matches("wunderkind", "delivered", True)
     assert not narrow.matches("comapi", "sent", False)
     assert not SubscriptionFilter(final_only=True).matches("comapi", "sent", False)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[{"url": PUBLIC_URL}], [{"url": PUBLIC_URL}, {"url": "https://10.0.0.1/"}], "https://93.184.216.34/", 7],
+    ids=["array-of-one", "array-of-two", "string", "number"],
+)
+def test_a_body_that_is_not_a_json_object_is_422_and_nothing_is_stored(subscriptions: Any, body: Any) -> None:
+    code, answer = call(subscriptions, "POST", "/v1/subscriptions", body)
+    assert (code, answer["error"]["code"]) == (422, "ValidationError")
+    assert subscription_items() == []
+
+
+def test_a_description_with_control_characters_is_422(subscriptions: Any) -> None:
+    code, answer = call(subscriptions, "POST", "/v1/subscriptions", {"url": PUBLIC_URL, "description": "a\u0000b"})
+    assert code == 422, answer
+    assert subscription_items() == []
+
+
+def test_a_deleted_subscriptions_deliveries_stay_readable_while_kept(subscriptions: Any) -> None:
+    created = create(subscriptions)
+    store = runtime.subscriptions()
+    store.record_delivery(
+        DeliveryAttempt(created["id"], "msg_1", "wunderkind", "m-1", 1, 1, 200, None, datetime.now(UTC), "delivered")
+    )
+    assert call(subscriptions, "DELETE", f"/v1/subscriptions/{created['id']}")[0] == 204
+    code, answer = call(subscriptions, "GET", f"/v1/subscriptions/{created['id']}/deliveries")
+    assert code == 200
+    assert [d["webhookId"] for d in answer["deliveries"]] == ["msg_1"]
+    assert call(subscriptions, "GET", "/v1/subscriptions/never-was/deliveries")[0] == 404

@@ -79,10 +79,9 @@ class Resolver(APIGatewayRestResolver):
                 return _refusal(
                     HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", "send application/json", "body"
                 )
-            if not event.get("isBase64Encoded") and _holds_unreadable_value(body):
-                return _refusal(
-                    HTTPStatus.BAD_REQUEST, "BadRequest", "the body holds a number too long to read", "body"
-                )
+            problem = None if event.get("isBase64Encoded") else _body_problem(body)
+            if problem is not None:
+                return _refusal(*problem, "body")
         allowed = self._query_parameters(method, str(event.get("resource") or ""))
         given = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters") or {}
         unknown = sorted(set(given) - allowed) if allowed is not None else []
@@ -121,19 +120,25 @@ def _refusal(status: HTTPStatus, code: str, message: str, target: str) -> dict[s
     }
 
 
-def _holds_unreadable_value(body: str) -> bool:
-    """True for JSON that parses but holds a value Python refuses to read (an integer of more
-    than 4,300 digits raises a plain ValueError, which would otherwise be a 500). Malformed JSON
-    is left to the request validation (422), nesting too deep to its RecursionError handler."""
+def _body_problem(body: str) -> tuple[HTTPStatus, str, str] | None:
+    """Why a JSON body is refused before validation, or None.
+
+    JSON that parses but holds a value Python refuses to read (an integer of more than 4,300
+    digits raises a plain ValueError, which would otherwise be a 500) is a 400. A body that is JSON
+    but not an object (the resolver would quietly read an array's first element) is a 422.
+    Malformed JSON is left to the request validation (422), nesting too deep to its handler (400).
+    """
     try:
-        json.loads(body)
+        document = json.loads(body)
     except json.JSONDecodeError:
-        return False
+        return None
     except ValueError:
-        return True
+        return HTTPStatus.BAD_REQUEST, "BadRequest", "the body holds a number too long to read"
     except RecursionError:
-        return False
-    return False
+        return None
+    if not isinstance(document, dict):
+        return HTTPStatus.UNPROCESSABLE_ENTITY, "ValidationError", "the body must be a JSON object"
+    return None
 
 
 def _is_json(event: Mapping[str, Any]) -> bool:

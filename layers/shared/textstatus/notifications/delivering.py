@@ -18,7 +18,9 @@ Every attempt is recorded (`SubscriptionStore.record_delivery`).
 from __future__ import annotations
 
 import json
+import queue
 import random
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -113,15 +115,7 @@ class Deliverer:
         try:
             binding.check_target(subscription.url, subscribers.allow_loopback())
             headers = signing.headers(subscription.signing_secrets(now), delivery.webhook_id, now, delivery.payload)
-            response = self.http.post(
-                subscription.url,
-                data=delivery.payload.encode(),
-                headers=headers,
-                timeout=(self.settings.webhook_connect_timeout_seconds, self.settings.webhook_read_timeout_seconds),
-                allow_redirects=False,
-            )
-            status_code = response.status_code
-            response.close()
+            status_code = self._post(subscription.url, delivery.payload.encode(), headers)
         except requests.Timeout:
             error = "timeout"
         except requests.RequestException as exc:
@@ -146,6 +140,36 @@ class Deliverer:
         )
         self._record(store, delivery, now, RETRYING, status_code, error)
         raise RetryLaterError(f"{delivery.webhook_id} attempt {delivery.attempt} failed ({error}); again in {delay}s")
+
+    def _post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """The answer's status code, within the whole budget of one attempt (connect + read).
+
+        `requests`' read timeout bounds each read, not the answer: a receiver trickling its
+        headers or body a byte at a time could hold the delivery (and the queue's worker) for as
+        long as it liked. The call runs in a thread we stop waiting for when the budget is spent
+        (it ends on its own at the next read timeout); the body is never read, only the status.
+        """
+        connect, read = self.settings.webhook_connect_timeout_seconds, self.settings.webhook_read_timeout_seconds
+        answer: queue.Queue[int | BaseException] = queue.Queue(maxsize=1)
+
+        def post() -> None:
+            try:
+                response = self.http.post(
+                    url, data=body, headers=dict(headers), timeout=(connect, read), allow_redirects=False, stream=True
+                )
+                answer.put(response.status_code)
+                response.close()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller, which classifies it
+                answer.put(exc)
+
+        threading.Thread(target=post, name="webhook-post", daemon=True).start()
+        try:
+            outcome = answer.get(timeout=connect + read)
+        except queue.Empty:
+            raise requests.Timeout(f"no whole answer within {connect + read:g} s") from None
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     def _dead_letter(self, delivery: Delivery) -> None:
         """Send it to the dead-letter queue; reporting it processed then deletes it."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from textstatus.clock import iso
@@ -50,9 +50,15 @@ class CreateSubscription(_CamelModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     url: str = Field(min_length=1, max_length=MAX_URL_LENGTH, examples=["https://hooks.example.com/textstatus"])
-    description: Annotated[str, AfterValidator(storable_text)] | None = Field(
-        None, max_length=MAX_DESCRIPTION_LENGTH, examples=["order notifications"]
-    )
+    # Printable text: no control characters (NUL, escapes) to reach a log line or a terminal.
+    description: (
+        Annotated[
+            str,
+            StringConstraints(max_length=MAX_DESCRIPTION_LENGTH, pattern=r"^[^\x00-\x1f\x7f]*$"),
+            AfterValidator(storable_text),
+        ]
+        | None
+    ) = Field(None, examples=["order notifications"])
     filter: FilterBody | None = None
 
 

@@ -63,6 +63,10 @@ def check_target(url: str, allow_loopback: bool, resolve: Callable[[str], list[s
     host = (parts.hostname or "").lower()
     if not host:
         raise TargetRefusedError("the URL has no host")
+    if "%" in parts.netloc or not _as_the_client_reads_it(url, host):
+        # A zone id, percent-encoding or brackets our parser and the HTTP client read differently:
+        # the host checked must be the host called.
+        raise TargetRefusedError("the URL's host cannot be read the same way by every parser")
     if port == 0:
         raise TargetRefusedError("the URL's port is out of range")
     if allow_loopback and host in LOOPBACK_HOSTS:
@@ -72,6 +76,18 @@ def check_target(url: str, allow_loopback: bool, resolve: Callable[[str], list[s
     for address in _addresses(host, resolve):
         if not is_public(address):
             raise TargetRefusedError("the URL's host is not a public address")
+
+
+def _as_the_client_reads_it(url: str, host: str) -> bool:
+    """Whether the HTTP client (urllib3, under requests) reads the URL and finds the same host."""
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
+
+    try:
+        theirs = parse_url(url).host
+    except (LocationParseError, ValueError):
+        return False
+    return theirs is not None and theirs.strip("[]").lower() == host
 
 
 def _addresses(host: str, resolve: Callable[[str], list[str]]) -> list[IPAddress]:
