@@ -274,6 +274,8 @@ class LocalGateway(ThreadingHTTPServer):
 
 class _GatewayHandler(BaseHTTPRequestHandler):
     server: LocalGateway
+    # Seconds a read from the client may wait (a body shorter than its Content-Length).
+    timeout = 5
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -282,12 +284,26 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         url = urlsplit(self.path)
         path = url.path
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            # What API Gateway answers a request it cannot frame: a 4xx, never a dropped connection.
+            self._reply(*self.server.gateway_answer("BAD_REQUEST_BODY", 400, "Invalid Content-Length"))
+            self.close_connection = True
+            return
+        length = int(declared)
         if length > MAX_BODY_BYTES:
             self._reply(*self.server.gateway_answer("REQUEST_TOO_LARGE", 413, "Request Too Long"))
             self.close_connection = True
             return
-        body = self.rfile.read(length) if length else b""
+        try:
+            body = self.rfile.read(length) if length else b""
+        except TimeoutError:
+            body = None
+        if body is None or len(body) < length:
+            # A body shorter than it said: refused once the wait is over, as API Gateway does.
+            self._reply(*self.server.gateway_answer("BAD_REQUEST_BODY", 400, "Incomplete body"))
+            self.close_connection = True
+            return
         extra = self.server.extra_routes.get((self.command, path))
         if extra is not None:
             status, content_type, payload = extra()

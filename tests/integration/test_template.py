@@ -173,6 +173,18 @@ def test_the_local_gateway_answers_as_api_gateway_would(env: pytest.MonkeyPatch)
         assert json.loads(too_large.read())["error"]["code"] == "PayloadTooLarge"
         connection.close()
 
+        # A request it cannot frame (found by schemathesis): a 400 in the error shape, not a
+        # dropped connection or a hang.
+        for declared in (":", "1"):
+            connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+            connection.putrequest("GET", "/v1/messages?reference=r")
+            connection.putheader("Content-Length", declared)
+            connection.endheaders()
+            unframed = connection.getresponse()
+            assert unframed.status == 400, declared
+            assert set(json.loads(unframed.read())["error"]) == ERROR_SHAPE_KEYS
+            connection.close()
+
 
 def test_notifications_stream_functions_queues_bus_alarms_and_outputs(transformed: dict[str, Any]) -> None:
     resources = transformed["Resources"]
