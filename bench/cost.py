@@ -981,10 +981,14 @@ def report(measured: Measured, out: Any) -> float:
         f"here {sum(idle.billed_ms.values())} ms, {idle.read_units:.1f} read units: about ${idle_cost:.2f} a month "
         "(the runs above are these same runs, with work)."
     )
+    xray_at_five_percent = sum(
+        MIX[p] * costs(usage[p], counts[p], dict.fromkeys(fractions, 0.05))["X-Ray"] for p in PROVIDERS
+    )
     sampled = ", ".join(f"{s} {fractions[s]:.0%}" for s in sorted(fractions))
     line(
         f"X-Ray: traced share at {MONTHLY_MESSAGES:,} messages a month evenly spread (1 a second, then 5 %, "
-        f"per sampler): {sampled}. At higher volumes it falls towards 5 %."
+        f"per sampler): {sampled}. At higher volumes it falls towards 5 %: the blend's X-Ray would be "
+        f"${xray_at_five_percent:.2f} per million."
     )
     line(
         "Not counted: DynamoDB storage and stream reads (free for Lambda triggers), SQS empty long polls by the "
