@@ -14,7 +14,7 @@ BIN := $(VENV)/bin
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test lint typecheck template-check pytest build build-check invoke bench clean
+.PHONY: help run test lint typecheck template-check pytest build build-check invoke bench cost clean
 
 help:
 	@echo "make run      serve the whole service locally on http://127.0.0.1:3000 (Ctrl-C stops it)"
@@ -22,6 +22,7 @@ help:
 	@echo "make build    sam build (the deployable artifacts in .aws-sam/build)"
 	@echo "make invoke   FN=<logical id> EVENT=events/<file>.json against the running local stack"
 	@echo "make bench    the benchmarks under bench/"
+	@echo "make cost     what AWS bills per million messages, measured (bench/cost.py)"
 
 $(BIN)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 (the Lambda runtime's version) is needed: install it or set PYTHON=/path/to/python3.12"; exit 1; }
@@ -99,6 +100,11 @@ invoke: $(BIN)/.installed
 
 bench: build
 	$(BIN)/python -m bench $(BENCH)
+
+# Not part of `make test`: drives each provider's life of a message through the handlers on moto
+# and prices what AWS would bill (bench/prices.py). `make cost COST_ARGS="--messages 32"`.
+cost: $(BIN)/.installed
+	$(BIN)/python -m bench.cost $(COST_ARGS)
 
 clean:
 	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
