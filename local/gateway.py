@@ -320,6 +320,12 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         key_required = protected and self.server.client_auth != "AWS_IAM"
         if protected and self.server.client_auth == "AWS_IAM":
             credentials = os.environ.get("AWS_ACCESS_KEY_ID", ""), os.environ.get("AWS_SECRET_ACCESS_KEY", "")
+            if not self.headers.get("Authorization") and not self.headers.get("X-Amz-Security-Token"):
+                # No signature at all: API Gateway's MISSING_AUTHENTICATION_TOKEN, as deployed.
+                self._reply(
+                    *self.server.gateway_answer("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+                )
+                return
             if not all(credentials) or not sigv4_valid(
                 self.command, self.path, list(self.headers.items()), body, *credentials
             ):

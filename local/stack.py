@@ -286,7 +286,13 @@ class LocalStack:
         key, url = self.settings["LOCAL_API_KEY"], self.api_url
         lines = [
             "textstatus is running locally.",
-            f"  API:        {url}  (x-api-key: {key})",
+            f"  API:        {url}  "
+            + (
+                "(ClientAuth AWS_IAM: sign with SigV4, service execute-api, region us-east-1, access key "
+                "`local`, secret key `local`; the curls below need that signature instead of the key)"
+                if self.settings.get("LOCAL_CLIENT_AUTH") == "AWS_IAM"
+                else f"(x-api-key: {key})"
+            ),
             f"  API docs:   {url}/docs  (OpenAPI: {url}/openapi.json)",
             f"  DynamoDB:   http://127.0.0.1:{self.settings['LOCAL_DYNAMODB_PORT']}  (table {LOCAL_TABLE})",
         ]

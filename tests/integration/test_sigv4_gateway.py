@@ -51,9 +51,11 @@ def test_client_routes_need_a_valid_sigv4_signature(env: pytest.MonkeyPatch) -> 
         )
         assert post.status_code != 403, post.text
 
-        assert refusal(requests.get(url, timeout=10)) == FORBIDDEN
-        # The API key is no credential in this mode.
-        assert refusal(requests.get(url, headers={"x-api-key": "unused-key"}, timeout=10)) == FORBIDDEN
+        # No signature at all is API Gateway's MISSING_AUTHENTICATION_TOKEN, answered as deployed;
+        # the API key is no credential in this mode.
+        unsigned = (404, "RouteNotFound", None)
+        assert refusal(requests.get(url, timeout=10)) == unsigned
+        assert refusal(requests.get(url, headers={"x-api-key": "unused-key"}, timeout=10)) == unsigned
         tampered_url = f"{base}/v1/messages?reference=order-2"
         assert refusal(requests.get(tampered_url, headers=signed("GET", url, key, secret), timeout=10)) == FORBIDDEN
         tampered_body = requests.post(

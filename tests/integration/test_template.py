@@ -342,3 +342,21 @@ def test_the_web_acl_is_associated_only_when_given(mode: str) -> None:
     assert association["Properties"]["ResourceArn"] == {
         "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${Api}/stages/${ApiStage}"
     }
+
+
+def test_only_the_named_stage_is_deployed_and_it_throttles_every_route(transformed: dict[str, Any]) -> None:
+    # Without OpenApiVersion, SAM also deploys a stage called "Stage" serving the same routes, outside
+    # the web ACL, the throttle and the alarms (a hostile pass found it).
+    deployments = _of_type(transformed, "AWS::ApiGateway::Deployment").values()
+    assert all("StageName" not in body["Properties"] for body in deployments)
+    (stage,) = _of_type(transformed, "AWS::ApiGateway::Stage").values()
+    assert stage["Properties"]["StageName"] == {"Ref": "Stage"}
+    every_route = [s for s in stage["Properties"]["MethodSettings"] if s["ResourcePath"] == "/*"]
+    assert every_route == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": {"Ref": "ApiThrottleRate"},
+            "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
+        }
+    ]
