@@ -55,7 +55,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench import prices
-from bench.harness import ENV, ROOT
+from bench.harness import ENV, ROOT, notifications_on_moto
 
 PROVIDERS = ("usajobs", "comapi", "govdelivery", "wunderkind")
 # The blend: equal parts. Nothing in the repository says which provider carries more traffic;
@@ -772,20 +772,16 @@ def measure(count: int) -> Measured:
 
 
 def _measure(meter: Meter, count: int) -> Measured:
-    import boto3
     from moto import mock_aws
 
-    from local import streams
     from local.dynamodb import make_moto_atomic
     from local.simulators.comapi import ComapiSimulator
     from local.simulators.govdelivery import GovdeliverySimulator
     from local.simulators.usajobs import UsajobsSimulator
     from local.simulators.wunderkind import WunderkindSimulator
-    from local.template import table_definition
     from tests.webhook_receiver import Receiver
     from textstatus import runtime
     from textstatus.notifications import wiring
-    from textstatus.subscriptions import SubscriptionFilter
 
     make_moto_atomic()
     sims: dict[str, Any] = {}
@@ -796,17 +792,7 @@ def _measure(meter: Meter, count: int) -> Measured:
     receiver = Receiver().start()
     try:
         with mock_aws():
-            arguments, _ = table_definition(ENV["TABLE_NAME"])
-            boto3.client("dynamodb").create_table(**arguments)
-            refs = streams.create_resources("textstatus-cost")
-            os.environ.update(
-                EVENT_BUS_NAME=refs["NotificationsBus"],
-                DELIVERY_QUEUE_URL=refs["DeliveryQueue"],
-                DELIVERY_DLQ_URL=refs["DeliveryDeadLetterQueue"],
-            )
-            runtime.reset()
-            wiring.reset()
-            runtime.subscriptions().create(receiver.url, "the one subscriber", SubscriptionFilter())
+            refs = notifications_on_moto("textstatus-cost", receiver.url, "the one subscriber")
             meter.install()
             try:
                 run = Run(meter, refs, sims)

@@ -95,6 +95,32 @@ def rig(**settings: str) -> Iterator[Rig]:
     runtime.reset()
 
 
+def notifications_on_moto(prefix: str, receiver_url: str, description: str) -> dict[str, str]:
+    """Inside `mock_aws`: the template's table, queues and bus, the functions' settings pointing at
+    them, and one subscription (through the real store) for `receiver_url`. The resources' refs."""
+    import boto3
+
+    from local import streams
+    from local.template import table_definition
+    from textstatus import runtime
+    from textstatus.notifications import wiring
+    from textstatus.subscriptions import SubscriptionFilter
+
+    arguments, _ = table_definition(os.environ["TABLE_NAME"])
+    boto3.client("dynamodb").create_table(**arguments)
+    refs = streams.create_resources(prefix)
+    os.environ.update(
+        EVENT_BUS_NAME=refs["NotificationsBus"],
+        DELIVERY_QUEUE_URL=refs["DeliveryQueue"],
+        DELIVERY_DLQ_URL=refs["DeliveryDeadLetterQueue"],
+        WEBHOOKS_ALLOW_LOOPBACK="true",
+    )
+    runtime.reset()
+    wiring.reset()
+    runtime.subscriptions().create(receiver_url, description, SubscriptionFilter())
+    return refs
+
+
 def pending(rig: Rig, provider: str, message_ids: list[str]) -> None:
     """Messages the service tracks without a final status (what the poller will find due)."""
     from textstatus.events import Observation, Source

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.harness import ENV, report
+from bench.harness import ENV, notifications_on_moto, report
 
 CHANGES = 500
 
@@ -36,18 +36,15 @@ def _stack() -> Iterator[tuple[Any, Counter[str], Callable[[], None]]]:
     os.environ.update(ENV)
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         os.environ.pop(name, None)
-    import boto3
     from botocore.client import BaseClient
     from moto import mock_aws
 
     from local import streams, template
     from local.dynamodb import make_moto_atomic
     from local.gateway import LambdaContext
-    from local.template import table_definition
     from tests.webhook_receiver import Receiver
     from textstatus import runtime
     from textstatus.notifications import wiring
-    from textstatus.subscriptions import SubscriptionFilter
 
     make_moto_atomic()
     runtime.reset()
@@ -61,19 +58,7 @@ def _stack() -> Iterator[tuple[Any, Counter[str], Callable[[], None]]]:
     receiver = Receiver().start()
     stop = threading.Event()
     with mock_aws():
-        arguments, _ = table_definition(ENV["TABLE_NAME"])
-        boto3.client("dynamodb").create_table(**arguments)
-        refs = streams.create_resources("textstatus-bench")
-        os.environ.update(
-            EVENT_BUS_NAME=refs["NotificationsBus"],
-            DELIVERY_QUEUE_URL=refs["DeliveryQueue"],
-            DELIVERY_DLQ_URL=refs["DeliveryDeadLetterQueue"],
-        )
-        runtime.reset()
-        wiring.reset()
-        os.environ["WEBHOOKS_ALLOW_LOOPBACK"] = "true"
-        runtime.reset()
-        runtime.subscriptions().create(receiver.url, "benchmark receiver", SubscriptionFilter())
+        refs = notifications_on_moto("textstatus-bench", receiver.url, "benchmark receiver")
 
         def invoke(function: template.FunctionDef, event: dict[str, Any]) -> Any:
             module = importlib.import_module(function.module)
