@@ -7,8 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import requests
 
 from local.stack import free_port
 from local.template import ROOT
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -41,16 +41,6 @@ class Stack:
         response = requests.request(method, self.wunderkind + path, timeout=10, **kwargs)
         assert response.status_code < 300, response.text
         return response.json()
-
-
-def wait_for(condition: Callable[[], Any], seconds: float = 15.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from local import streams, template
 from local.gateway import LambdaContext
 from tests.support.aws import api_event, invoke
 from tests.support.payloads import WUNDERKIND_CALLBACK_HEADERS as CALLBACK_HEADERS
+from tests.support.waiting import wait_for
 from tests.webhook_receiver import Receiver
 from textstatus import runtime
 from textstatus.notifications import wiring
@@ -121,16 +122,6 @@ def current(message_id: str) -> dict[str, Any]:
     return result
 
 
-def wait_for(condition: Callable[[], Any], seconds: float = 20) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 def message_id(number: int) -> str:
     return f"0b5e1d8c-0000-4000-8000-{number:012d}"
 
@@ -158,7 +149,7 @@ def test_a_change_is_delivered_signed_with_every_secret_during_a_rotation(rig: R
     rig.start()
     callback(message_id(1), "SENDING")
     callback(message_id(1), "DELIVERED")
-    wait_for(lambda: len(receiver.accepted()) == 2)
+    wait_for(lambda: len(receiver.accepted()) == 2, 20)
     for secret in (new_secret, old_secret):
         payloads = verified(receiver, secret)
         assert [p["data"]["sequence"] for p in payloads] == [1, 2]
@@ -189,7 +180,7 @@ def test_only_matching_enabled_subscriptions_receive_and_writes_that_change_noth
         callback(message_id(2), "SENDING")  # the same status again: no change
         callback(message_id(2), "DELIVERED")
         callback(message_id(2), "DELIVERED")
-        wait_for(lambda: receiver.accepted())
+        wait_for(lambda: receiver.accepted(), 20)
         time.sleep(0.5)
         assert [p["data"]["status"] for p in verified(receiver, rig.secret)] == ["delivered"]
         assert other.received == []
@@ -258,8 +249,8 @@ def test_410_gone_disables_the_subscription(rig: Rig, receiver: Receiver) -> Non
     subscription = rig.subscribe(receiver)
     rig.start()
     callback(message_id(4), "SENDING")
-    wait_for(lambda: (found := rig.store.get(subscription.id)) is not None and not found.enabled)
-    attempts = wait_for(lambda: rig.store.deliveries(subscription.id))
+    wait_for(lambda: (found := rig.store.get(subscription.id)) is not None and not found.enabled, 20)
+    attempts = wait_for(lambda: rig.store.deliveries(subscription.id), 20)
     assert [(a.outcome, a.status_code) for a in attempts] == [("disabled", 410)]
     callback(message_id(4), "DELIVERED")
     time.sleep(0.5)

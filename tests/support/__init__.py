@@ -7,4 +7,5 @@
 - `payloads`: what each provider sends, in its own shape (webhooks, signatures, send responses).
 - `adapters`: each provider's adapter built from the test settings (optionally on a simulator).
 - `rig`: the poller on a fake clock with the Wunderkind simulator.
+- `waiting`: waiting, bounded in time, for what another thread or process does.
 """
