@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from textstatus.errors import InvalidCallbackError
-from textstatus.events import Observation, is_valid_message_id
+from textstatus.events import Observation
 from textstatus.providers.payloads import is_word, parse_json
 
 _WHITESPACE = re.compile(r"\s+")
@@ -61,13 +61,6 @@ def require_word(value: object, target: str = "status") -> str:
         raise InvalidCallbackError("the callback has no valid status word", target=target)
     assert isinstance(value, str)
     return value.strip()
-
-
-def require_message_id(value: object) -> str:
-    if not is_valid_message_id(value):
-        raise InvalidCallbackError("the callback has no valid message id", target="messageId")
-    assert isinstance(value, str)
-    return value
 
 
 def squeeze_whitespace(raw: str) -> str:
