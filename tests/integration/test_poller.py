@@ -14,6 +14,7 @@ from local.simulators.wunderkind import WunderkindSimulator
 from local.stack import scheduled_event
 from tests.support.rig import Rig
 from textstatus import config, runtime
+from textstatus.events import Source
 from textstatus.polling import Poller
 from textstatus.providers import registry
 from textstatus.tracking import Tracker
@@ -200,3 +201,37 @@ def test_usajobs_a_receipt_within_the_grace_period_is_polled_to_its_outcome(rig:
         "opted_out",
         "4007: opted out",
     )
+
+
+def test_a_callback_that_keeps_a_message_due_leaves_its_poll_where_it_is(rig: Rig) -> None:
+    """A change by callback does not move the message in the due index (that costs a delete and
+    a put in the index on every change): its next poll and backoff stay as they were."""
+    message_id = rig.sim.add_message([("PENDING_TO_SEND", 0.0)], silent=True).message_id
+    rig.tracker.register("wunderkind", message_id)
+    rig.clock.advance(hours=2)
+    rig.run()  # unchanged: backed off once
+    scheduled = rig.record(message_id)
+    assert scheduled.poll_attempt == 1
+    rig.clock.advance(seconds=10)
+    sending = rig.tracker.adapter("wunderkind").observe(message_id, "SENDING", rig.clock.now)
+    assert rig.tracker.ingest(sending, Source.CALLBACK).changed
+    after = rig.record(message_id)
+    assert after.status == "sending"
+    assert (after.next_poll_at, after.poll_attempt) == (scheduled.next_poll_at, scheduled.poll_attempt)
+
+
+def test_a_change_found_by_a_poll_restarts_the_backoff(rig: Rig) -> None:
+    message_id = rig.sim.add_message([("PENDING_TO_SEND", 0.0)], silent=True).message_id
+    rig.tracker.register("wunderkind", message_id)
+    for _ in range(2):
+        rig.clock.advance(hours=2)
+        rig.run()
+    assert rig.record(message_id).poll_attempt == 2
+    rig.sim.add_message([("SENDING", 0.0)], message_id, silent=True)
+    rig.clock.advance(hours=2)
+    assert rig.run().changed == 1
+    record = rig.record(message_id)
+    assert (record.status, record.poll_attempt) == ("sending", 0)
+    initial = config.settings().poll_initial_delay_seconds
+    assert record.next_poll_at is not None
+    assert initial <= (record.next_poll_at - rig.clock.now).total_seconds() <= initial

@@ -104,7 +104,9 @@ class Tracker(Registering):
             # Never lost from sight: a message first heard of this way is tracked (`accepted`).
             record = self._store.track_unknown(stored, self.next_poll_at(now, 0))
         else:
-            record = self._store.apply(stored, self.next_poll_at(now, 0))
+            # A poll's change restarts the backoff (the poller does not reschedule it); any other
+            # source leaves a scheduled poll where it is (no index rewrite).
+            record = self._store.apply(stored, self.next_poll_at(now, 0), reschedule=source is Source.POLL)
         if record is not None:
             publish({"provider": kept.provider, "status": record.status.value}, {"StatusTransitions": 1})
             logger.info(

@@ -121,7 +121,9 @@ class Messages(Table):
             return (received_event(failed.old) if failed.old else event), True
         return event, False
 
-    def apply(self, event: ReceivedEvent, next_poll_at: datetime | None) -> StatusRecord | None:
+    def apply(
+        self, event: ReceivedEvent, next_poll_at: datetime | None, *, reschedule: bool = True
+    ) -> StatusRecord | None:
         """Make `event` the current status if it is greater by the ordering rule.
 
         The rule is enforced by DynamoDB (`orderKey < :key`), so concurrent writers cannot
@@ -131,13 +133,14 @@ class Messages(Table):
         the message already has (a later `delivered`, Comapi's `read` after `delivered`) becomes
         the current report, so the result never depends on arrival order, but changes nothing
         that counts. Returns the new record when the status changed, else None.
-        `next_poll_at` schedules the next poll of a non-final message.
+        `next_poll_at` schedules the next poll of a non-final message; without `reschedule`, a
+        message already scheduled keeps its schedule (see `_status_update`).
         """
         observation = event.observation
         if observation.status is None or observation.order_key is None:
             return None
         values = {":key": to_attr(observation.order_key), ":status": to_attr(observation.status.value)}
-        update = self._status_update(event, next_poll_at)
+        update = self._status_update(event, next_poll_at, reschedule=reschedule)
         update.names["#status"] = "status"
         try:
             with dynamodb_errors():
@@ -235,8 +238,14 @@ class Messages(Table):
             return False
         return True
 
-    def _status_update(self, event: ReceivedEvent, next_poll_at: datetime | None) -> Update:
-        """The update that makes `event` the status (the caller adds the condition)."""
+    def _status_update(self, event: ReceivedEvent, next_poll_at: datetime | None, *, reschedule: bool = True) -> Update:
+        """The update that makes `event` the status (the caller adds the condition).
+
+        A final status takes the message out of the due index. A non-final one schedules its next
+        poll at `next_poll_at`; without `reschedule` only when it has no schedule yet, so a change
+        that keeps a message due (a callback's `sent`) leaves its index entry alone: moving the
+        index key costs a delete and a put in the index on every change.
+        """
         observation = event.observation
         if observation.status is None or observation.order_key is None:
             raise ValueError("only an event with a status changes a status")
@@ -245,5 +254,10 @@ class Messages(Table):
         update.changed_by = observation.event_id
         update.set_all(status_attributes(event, now, self._expires_at(now)))
         final = observation.status.final
-        update.set_all(due_attributes(observation.provider, observation.message_id, None if final else next_poll_at))
+        due = due_attributes(observation.provider, observation.message_id, None if final else next_poll_at)
+        for name, value in due.items():
+            if reschedule or value is None:
+                update.set(name, value)
+            else:
+                update.set_if_absent(name, value)
         return update

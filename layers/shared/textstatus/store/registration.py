@@ -53,7 +53,7 @@ class MessageStore(Messages):
             if stored.observation.provider_status is not None:
                 # The provider's own first word (a send response's): news, applied by the rule.
                 # A registration by id alone says nothing the message does not know already.
-                return Registration(self.apply(stored, next_poll_at) or record, created=False)
+                return Registration(self.apply(stored, next_poll_at, reschedule=False) or record, created=False)
             return Registration(record, created=False)
         return Registration(status_record(from_item(response.get("Attributes", {}))), created=True)
 

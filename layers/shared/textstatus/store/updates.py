@@ -43,6 +43,8 @@ class Update:
             self.set(name, value)
 
     def set_if_absent(self, name: str, value: Any) -> None:
+        """SET unless the item has the attribute already (a new item gets it)."""
+        self.attributes[name] = value
         self.sets.append(f"#{name} = if_not_exists(#{name}, :{name})")
         self.names[f"#{name}"] = name
         self.values[f":{name}"] = to_attr(value)
