@@ -70,6 +70,7 @@ def invoke_samples() -> bool:
         **LOCAL_DEFAULTS,
         "LOCAL_API_PORT": str(free_port()),
         "LOCAL_DYNAMODB_PORT": str(free_port()),
+        "LOCAL_CALLBACK_URL_PORT": str(free_port()),
         "LOCAL_STATE_FILE": str(state),
         "LOCAL_POLL_INTERVAL": "3600",
         "POWERTOOLS_LOG_LEVEL": "WARNING",

@@ -13,6 +13,7 @@ import base64
 import hmac
 import importlib
 import importlib.util
+import json
 import os
 import queue
 import re
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local import iam
-from local.template import ApiRoute, GatewayResponse, api_routes, gateway_responses, load
+from local.template import ApiRoute, GatewayResponse, api_routes, functions, gateway_responses, load
 
 if TYPE_CHECKING:
     from local.iam import Policies
@@ -378,6 +379,148 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def __getattr__(self, name: str) -> Any:
         # Every method reaches the routing (which answers MISSING_AUTHENTICATION_TOKEN for what the
         # API lacks, as API Gateway does), not the standard library's 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+
+# -- the callbacks' Lambda function URL -------------------------------------------------------------
+
+# A function URL refuses requests over 6 MB (Lambda's synchronous payload limit) itself.
+FUNCTION_URL_MAX_BODY_BYTES = 6 * 1024 * 1024
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
+
+
+def function_url_event(
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    *,
+    source_ip: str = "127.0.0.1",
+    domain: str = "localurl.lambda-url.us-east-1.on.aws",
+) -> dict[str, Any]:
+    """The event a Lambda function URL sends (payload format 2.0): header names lower-cased and
+    repeats joined by commas, the query string raw, a body that is not text base64-encoded."""
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        joined[key] = f"{joined[key]},{value}" if key in joined else value
+    content_type = joined.get("content-type", "").lower()
+    encoded_body: str | None
+    if not body:
+        encoded_body, is_base64 = None, False
+    elif content_type.startswith(_TEXT_TYPES) or content_type.endswith("+json"):
+        try:
+            encoded_body, is_base64 = body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            encoded_body, is_base64 = base64.b64encode(body).decode("ascii"), True
+    else:
+        encoded_body, is_base64 = base64.b64encode(body).decode("ascii"), True
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(raw_query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    now = datetime.now(UTC)
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": joined,
+        "queryStringParameters": query or None,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": domain.split(".")[0],
+            "domainName": domain,
+            "domainPrefix": domain.split(".")[0],
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": joined.get("user-agent"),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "body": encoded_body,
+        "pathParameters": None,
+        "isBase64Encoded": is_base64,
+        "stageVariables": None,
+    }
+
+
+class FunctionUrlServer(ThreadingHTTPServer):
+    """One function's Lambda function URL (AuthType NONE): every method and path goes to the
+    function as a payload 2.0 event; what Lambda answers itself (too large, the function failed)
+    is Lambda's own plain answer, not the API's error shape."""
+
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, function: str, host_functions: FunctionHost) -> None:
+        self.function = functions()[function]
+        self.host_functions = host_functions
+        super().__init__((host, port), _FunctionUrlHandler)
+
+
+class _FunctionUrlHandler(BaseHTTPRequestHandler):
+    server: FunctionUrlServer
+    timeout = 5
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        length = int(declared) if declared.isdigit() else -1
+        if length < 0 or length > FUNCTION_URL_MAX_BODY_BYTES:
+            self._reply(413 if length > 0 else 400, {"Content-Type": "application/json"}, b'{"Message":null}')
+            self.close_connection = True
+            return
+        try:
+            body = self.rfile.read(length) if length else b""
+        except TimeoutError:
+            body = b""
+        if len(body) < length:
+            self._reply(400, {"Content-Type": "application/json"}, b'{"Message":null}')
+            self.close_connection = True
+            return
+        event = function_url_event(
+            self.command, url.path, url.query, list(self.headers.items()), body, source_ip=self.client_address[0]
+        )
+        definition = self.server.function
+        try:
+            result = self.server.host_functions.invoke(
+                definition.module, definition.handler, definition.logical_id, definition.timeout_seconds, event
+            )
+        except Exception:
+            self._reply(502, {"Content-Type": "application/json"}, b'{"Message":"Internal Server Error"}')
+            raise
+        if not isinstance(result, dict) or "statusCode" not in result:
+            # A function URL answers a result without statusCode as a JSON 200.
+            payload = json.dumps(result).encode()
+            self._reply(200, {"Content-Type": "application/json"}, payload)
+            return
+        raw = result.get("body") or ""
+        payload = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode("utf-8")
+        self._reply(int(result["statusCode"]), dict(result.get("headers") or {}), payload)
+
+    def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("do_"):
             return self._serve
         raise AttributeError(name)

@@ -34,6 +34,9 @@ VARIANTS: dict[str, dict[str, str]] = {
         "ClientAuth": "AWS_IAM",
         "WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/textstatus/0f1e2d3c-4b5a-6978",
     },
+    # What the cost defaults leave out, turned back on: callbacks through the API only (behind the
+    # WAF and the stage throttle), X-Ray traces, Lambda's START/REPORT lines.
+    "api-callbacks-traced": {"CallbackFunctionUrl": "false", "Tracing": "Active", "PlatformLogLevel": "INFO"},
 }
 
 # Runs in .venv-sam. Local CodeUri/ContentUri become S3 URIs, as `sam package` / `sam deploy`

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from local import iam, sam, streams, template
-from local.gateway import FunctionHost, LocalGateway
+from local.gateway import FunctionHost, FunctionUrlServer, LocalGateway
 from local.simulators import SIMULATORS
 from local.simulators.base import Simulator
 from local.simulators.wunderkind import WunderkindSimulator
@@ -33,6 +33,10 @@ RECEIVER_URL = "http://127.0.0.1:9000/"
 # alike, unless set.
 LOCAL_DEFAULTS = {
     "LOCAL_API_PORT": "3000",
+    # The callbacks' Lambda function URL (template parameter CallbackFunctionUrl, default true): the
+    # simulators post their callbacks there, as providers configured with the CallbackUrl* outputs do.
+    "LOCAL_CALLBACK_URL_PORT": "3001",
+    "LOCAL_CALLBACK_FUNCTION_URL": template.parameter_defaults().get("CallbackFunctionUrl", "false"),
     "LOCAL_API_KEY": "local-dev-key",
     # ClientAuth as deployed: API_KEY (x-api-key: LOCAL_API_KEY) or AWS_IAM (SigV4 with the local
     # AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, service execute-api, region us-east-1).
@@ -124,12 +128,25 @@ class LocalStack:
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
+    function_url: FunctionUrlServer | None = None
+
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.settings['LOCAL_API_PORT']}"
 
+    @property
+    def callbacks_url(self) -> str:
+        """Where providers post their callbacks: the function URL when the template gives one."""
+        if self.function_url is None:
+            return self.api_url
+        host, port = self.function_url.server_address[:2]
+        return f"http://{host!s}:{port}"
+
     def start(self) -> None:
-        for name in ("LOCAL_API_PORT", "LOCAL_DYNAMODB_PORT"):
+        ports = ["LOCAL_API_PORT", "LOCAL_DYNAMODB_PORT"]
+        if self.settings.get("LOCAL_CALLBACK_FUNCTION_URL") == "true":
+            ports.append("LOCAL_CALLBACK_URL_PORT")
+        for name in ports:
             if not _port_free(int(self.settings[name])):
                 raise SystemExit(f"port {self.settings[name]} is in use: set {name} to a free port")
         self._start_simulators()
@@ -145,6 +162,15 @@ class LocalStack:
         )
         self._serve_api_docs()
         self._serve(self.gateway.serve_forever, "gateway")
+        if self.settings.get("LOCAL_CALLBACK_FUNCTION_URL") == "true":
+            # Same warm environments as the API's routes to the function (one function, one pool).
+            self.function_url = FunctionUrlServer(
+                "127.0.0.1",
+                int(self.settings["LOCAL_CALLBACK_URL_PORT"]),
+                "CallbacksFunction",
+                self.gateway.host_functions,
+            )
+            self._serve(self.function_url.serve_forever, "callbacks function URL")
         self._configure_callbacks()
         self._start_schedules()
         self._write_state()
@@ -196,7 +222,7 @@ class LocalStack:
         """Point each simulator's callbacks at the local API, authenticated as configured."""
         for provider, simulator in self.simulators.items():
             simulator.callback_target = simulator.callback_target_for(
-                f"{self.api_url}/v1/callbacks/{provider}", self.settings
+                f"{self.callbacks_url}/v1/callbacks/{provider}", self.settings
             )
 
     def _start_dynamodb(self) -> None:
@@ -264,6 +290,7 @@ class LocalStack:
     def _write_state(self) -> None:
         state = {
             "apiUrl": self.api_url,
+            "callbacksUrl": self.callbacks_url,
             "apiKey": self.settings["LOCAL_API_KEY"],
             "environment": function_environment(self.settings),
             "simulators": {name: simulator.url for name, simulator in self.simulators.items()},
@@ -277,6 +304,8 @@ class LocalStack:
     def stop(self) -> None:
         self._stop.set()
         self.gateway.shutdown()
+        if self.function_url is not None:
+            self.function_url.shutdown()
         for simulator in self.simulators.values():
             simulator.stop()
         self.dynamodb.stop()
@@ -294,6 +323,12 @@ class LocalStack:
                 else f"(x-api-key: {key})"
             ),
             f"  API docs:   {url}/docs  (OpenAPI: {url}/openapi.json)",
+            f"  Callbacks:  {self.callbacks_url}/v1/callbacks/<provider>  (where the simulators post; "
+            + (
+                "the callbacks' function URL, as CallbackFunctionUrl=true deploys it)"
+                if self.function_url
+                else "the API)"
+            ),
             f"  DynamoDB:   http://127.0.0.1:{self.settings['LOCAL_DYNAMODB_PORT']}  (table {LOCAL_TABLE})",
         ]
         lines += [f"  Simulator:  {name} at {sim.url}" for name, sim in self.simulators.items()]

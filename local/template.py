@@ -96,6 +96,21 @@ class FunctionDef:
     events: dict[str, Any]
 
 
+def function_urls(template: dict[str, Any] | None = None) -> dict[str, str]:
+    """The Lambda function URLs the template declares, by the logical id of their function, with
+    the parameter that turns each on (its Condition's `!Equals [!Ref <parameter>, "true"]`), or ""
+    when it has none."""
+    template = template or load()
+    conditions = template.get("Conditions", {})
+    urls = {}
+    for body in resources_of_type("AWS::Lambda::Url", template).values():
+        target = body["Properties"]["TargetFunctionArn"]
+        function = target["Ref"] if isinstance(target, dict) else str(target)
+        condition = conditions.get(body.get("Condition", ""), {}).get("Fn::Equals", [{}])
+        urls[function] = condition[0].get("Ref", "") if isinstance(condition[0], dict) else ""
+    return urls
+
+
 def functions(template: dict[str, Any] | None = None) -> dict[str, FunctionDef]:
     template = template or load()
     globals_ = template.get("Globals", {}).get("Function", {})

@@ -51,6 +51,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HOME": os.environ.get("HOME", str(ROOT)),
         "LOCAL_API_PORT": str(free_port()),
         "LOCAL_DYNAMODB_PORT": str(free_port()),
+        "LOCAL_CALLBACK_URL_PORT": str(free_port()),
         "LOCAL_API_KEY": API_KEY,
         "LOCAL_STATE_FILE": str(state),
         "LOCAL_POLL_INTERVAL": "0.5",

@@ -360,3 +360,41 @@ def test_only_the_named_stage_is_deployed_and_it_throttles_every_route(transform
             "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
         }
     ]
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_the_callbacks_function_url_tracing_and_platform_logs_follow_their_parameters(mode: str) -> None:
+    deployed = MODES[mode]
+    options = {"CallbackFunctionUrl": "true", "Tracing": "Disabled", "PlatformLogLevel": "WARN", **sam.VARIANTS[mode]}
+    urls = _of_type(deployed, "AWS::Lambda::Url")
+    permissions = {
+        body["Properties"]["Action"]: body["Properties"]
+        for body in _of_type(deployed, "AWS::Lambda::Permission").values()
+        if body["Properties"]["FunctionName"] == {"Ref": "CallbacksFunction"} and body["Properties"]["Principal"] == "*"
+    }
+    outputs = json.dumps(deployed["Outputs"]["CallbackUrlComapi"])
+    if options["CallbackFunctionUrl"] == "true":
+        (url,) = urls.values()
+        assert url["Properties"]["TargetFunctionArn"] == {"Ref": "CallbacksFunction"}
+        assert url["Properties"]["AuthType"] == "NONE"
+        # Both permissions a function URL created since October 2025 needs; InvokeFunction only via the URL.
+        assert permissions["lambda:InvokeFunctionUrl"]["FunctionUrlAuthType"] == "NONE"
+        assert permissions["lambda:InvokeFunction"]["InvokedViaFunctionUrl"] is True
+        assert "CallbacksFunctionUrl.FunctionUrl" in outputs
+    else:
+        assert not urls
+        assert not permissions  # nothing public
+        assert "execute-api" in outputs
+    # The API's callback routes stay in both cases: providers configured with them keep working.
+    assert {(r.path, r.method) for r in api_routes()} >= {("/v1/callbacks/{provider}", "POST")}
+    active = options["Tracing"] == "Active"
+    for name, function in _of_type(deployed, "AWS::Lambda::Function").items():
+        properties = function["Properties"]
+        assert properties["TracingConfig"] == {"Mode": "Active" if active else "PassThrough"}, name
+        assert properties["LoggingConfig"] == {
+            "LogFormat": "JSON",
+            "ApplicationLogLevel": {"Fn::FindInMap": ["LambdaLogLevel", {"Ref": "LogLevel"}, "Name"]},
+            "SystemLogLevel": {"Ref": "PlatformLogLevel"},
+        }, name
+    (stage,) = _of_type(deployed, "AWS::ApiGateway::Stage").values()
+    assert stage["Properties"].get("TracingEnabled", False) is active

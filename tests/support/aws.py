@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from local.dynamodb import LocalDynamoDB
-from local.gateway import LambdaContext, LocalGateway, proxy_event
+from local.gateway import LambdaContext, LocalGateway, function_url_event, proxy_event
 from local.iam import Policies
 from local.stack import free_port
 from local.template import api_routes, table_definition
@@ -71,6 +71,20 @@ def api_event(
         raw,
         api_key="test-key" if route.api_key_required else None,
     )
+
+
+def url_event(
+    method: str,
+    path: str,
+    *,
+    body: bytes | str | dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    query: str = "",
+) -> dict[str, Any]:
+    """The event a Lambda function URL sends for this request (payload format 2.0)."""
+    raw = body if isinstance(body, bytes) else body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    header_list = list({"Content-Type": "application/json", **(headers or {})}.items())
+    return function_url_event(method, path, query, header_list, b"" if body is None else raw)
 
 
 def invoke(module: Any, event: dict[str, Any], timeout: int = 10) -> tuple[int, dict[str, Any], Any]:

@@ -4,6 +4,7 @@
 - `errors`: the one error shape, and every error mapped to it once;
 - `openapi`: what the OpenAPI document says each route can answer, and the API key scheme;
 - `paging`: opaque cursors for listing by reference;
+- `function_url`: a Lambda function URL's request served as the REST request of the same route;
 - `resolver`: the resolver every function uses, with the checks made before routing (body size,
   content type, unknown query parameters) in one place, so no route can forget them.
 """

@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 
+from textstatus.api import function_url
 from textstatus.api.errors import ErrorInfo, ErrorResponse, install_error_handlers
 
 # Bodies larger than these are refused with 413 before anything reads them.
@@ -60,6 +61,11 @@ class Resolver(APIGatewayRestResolver):
         return remember
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        if function_url.is_function_url_event(event):
+            # A Lambda function URL's request: served as the same route's REST request.
+            resources = sorted({resource for _, resource in self._handlers}, key=lambda r: (r.count("{"), r))
+            rest = function_url.rest_event(event, resources)
+            return function_url.url_response(self.refused(rest) or super().resolve(rest, context))
         return self.refused(event) or super().resolve(event, context)
 
     def refused(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
