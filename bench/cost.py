@@ -49,7 +49,7 @@ import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -857,25 +857,55 @@ def per_message(usage: Usage, count: int) -> dict[str, float]:
         "write_units": usage.write_units / count,
         "index_write_units": usage.index_write_units / count,
         "read_units": usage.read_units / count,
-        "log_bytes": (usage.log_bytes + usage.platform_log_bytes) / count,
+        "log_bytes": usage.log_bytes / count,
+        "platform_log_bytes": usage.platform_log_bytes / count,
         "sqs_requests": usage.sqs_requests / count,
         "events": usage.events / count,
     }
 
 
-def costs(usage: Usage, count: int, fractions: dict[str, float]) -> dict[str, float]:
-    """Dollars per million messages, by service."""
+@dataclass(frozen=True)
+class Deployment:
+    """The template parameters that change the bill without changing what is done."""
+
+    callback_url: bool  # CallbackFunctionUrl: callbacks through the function URL (no request charge)
+    tracing: bool  # Tracing=Active: X-Ray traces at the default sampling
+    platform_logs: bool  # PlatformLogLevel INFO or DEBUG: Lambda's START/END/REPORT lines
+
+    @classmethod
+    def from_template(cls) -> Deployment:
+        from local.template import parameter_defaults
+
+        defaults = parameter_defaults()
+        return cls(
+            callback_url=defaults["CallbackFunctionUrl"] == "true",
+            tracing=defaults["Tracing"] == "Active",
+            platform_logs=defaults["PlatformLogLevel"] in ("DEBUG", "INFO"),
+        )
+
+    def describe(self) -> str:
+        return (
+            f"CallbackFunctionUrl={'true' if self.callback_url else 'false'}, "
+            f"Tracing={'Active' if self.tracing else 'Disabled'}, "
+            f"PlatformLogLevel={'INFO' if self.platform_logs else 'WARN'}"
+        )
+
+
+def costs(usage: Usage, count: int, fractions: dict[str, float], deployment: Deployment) -> dict[str, float]:
+    """Dollars per million messages, by service, as `deployment` bills them."""
     each = per_message(usage, count)
     traces = sum(roots * fractions.get(sampler, 1.0) for sampler, roots in usage.trace_roots.items()) / count
+    log_bytes = each["log_bytes"] + (each["platform_log_bytes"] if deployment.platform_logs else 0.0)
+    api_requests = each["api_client"] + (0.0 if deployment.callback_url else each["api_callback"])
     million = prices.MILLION
     return {
-        "API Gateway": (each["api_callback"] + each["api_client"]) * prices.API_GATEWAY_REST_PER_MILLION,
+        "API Gateway": api_requests * prices.API_GATEWAY_REST_PER_MILLION,
         "Lambda": each["invocations"] * prices.LAMBDA_REQUESTS_PER_MILLION
         + each["gb_seconds"] * million * prices.LAMBDA_PER_GB_SECOND,
         "DynamoDB": (each["write_units"] + each["index_write_units"]) * prices.DYNAMODB_WRITE_UNITS_PER_MILLION
         + each["read_units"] * prices.DYNAMODB_READ_UNITS_PER_MILLION,
-        "CloudWatch Logs": each["log_bytes"] * million / GB * prices.CLOUDWATCH_LOGS_PER_GB,
-        "X-Ray": traces * prices.XRAY_TRACES_PER_MILLION,
+        "CloudWatch Logs": log_bytes * million / GB * prices.CLOUDWATCH_LOGS_PER_GB,
+        "X-Ray": traces * prices.XRAY_TRACES_PER_MILLION if deployment.tracing else 0.0,
         "SQS": each["sqs_requests"] * prices.SQS_FIFO_REQUESTS_PER_MILLION,
         "EventBridge": each["events"] * prices.EVENTBRIDGE_EVENTS_PER_MILLION,
     }
@@ -903,8 +933,14 @@ def report(measured: Measured, out: Any) -> float:
     rate = MONTHLY_MESSAGES / SECONDS_PER_MONTH
     fractions = {sampler: traced_fraction(roots * rate) for sampler, roots in samplers.items()}
     fractions["PollerFunction"] = 1.0  # once a minute: always inside the reservoir
-    table = {provider: costs(usage[provider], counts[provider], fractions) for provider in PROVIDERS}
-    table["blend"] = {service: sum(MIX[p] * table[p][service] for p in PROVIDERS) for service in SERVICES}
+    deployment = Deployment.from_template()
+
+    def blend_of(chosen: Deployment, chosen_fractions: dict[str, float] = fractions) -> dict[str, float]:
+        each = {p: costs(usage[p], counts[p], chosen_fractions, chosen) for p in PROVIDERS}
+        return {service: sum(MIX[p] * each[p][service] for p in PROVIDERS) for service in SERVICES}
+
+    table = {provider: costs(usage[provider], counts[provider], fractions, deployment) for provider in PROVIDERS}
+    table["blend"] = blend_of(deployment)
     totals = {column: sum(values.values()) for column, values in table.items()}
 
     def line(text: str = "") -> None:
@@ -912,6 +948,7 @@ def report(measured: Measured, out: Any) -> float:
 
     line(f"Cost per million messages, us-east-1 list prices as of {prices.AS_OF} (bench/prices.py), no free tier")
     line(f"blend: {', '.join(f'{p} {w:.0%}' for p, w in MIX.items())}; {counts['usajobs']} messages per provider")
+    line(f"as template.yaml deploys by default: {deployment.describe()}")
     line()
     columns = [*PROVIDERS, "blend"]
     line(f"{'$ per million messages':<24}" + "".join(f"{c:>13}" for c in columns) + f"{'blend share':>13}")
@@ -960,20 +997,30 @@ def report(measured: Measured, out: Any) -> float:
         prices.LAMBDA_REQUESTS_PER_MILLION / prices.MILLION
         + idle.gb_seconds * prices.LAMBDA_PER_GB_SECOND
         + idle.read_units * prices.DYNAMODB_READ_UNITS_PER_MILLION / prices.MILLION
-        + prices.XRAY_TRACES_PER_MILLION / prices.MILLION
+        + (prices.XRAY_TRACES_PER_MILLION / prices.MILLION if deployment.tracing else 0.0)
     )
     line(
         f"Fixed, not per message: the poller's schedule, {FIXED_POLLER_RUNS_PER_MONTH:,} runs a month; an idle run "
         f"here {sum(idle.billed_ms.values())} ms, {idle.read_units:.1f} read units: about ${idle_cost:.2f} a month "
         "(the runs above are these same runs, with work)."
     )
-    xray_at_five_percent = sum(
-        MIX[p] * costs(usage[p], counts[p], dict.fromkeys(fractions, 0.05))["X-Ray"] for p in PROVIDERS
-    )
+    line()
+    line("The options that cost more (template parameters), each alone, for the blend:")
+    options = {
+        "CallbackFunctionUrl=false (callbacks through the REST API)": replace(deployment, callback_url=False),
+        "Tracing=Active (X-Ray at the default sampling)": replace(deployment, tracing=True),
+        "PlatformLogLevel=INFO (Lambda's START/END/REPORT lines)": replace(deployment, platform_logs=True),
+    }
+    for label, chosen in options.items():
+        if chosen != deployment:
+            total = sum(blend_of(chosen).values())
+            line(f"  {label:<62} {total:>7.2f}  (+{total - totals['blend']:.2f})")
+    traced = replace(deployment, tracing=True)
+    xray_at_five_percent = blend_of(traced, dict.fromkeys(fractions, 0.05))["X-Ray"]
     sampled = ", ".join(f"{s} {fractions[s]:.0%}" for s in sorted(fractions))
     line(
-        f"X-Ray: traced share at {MONTHLY_MESSAGES:,} messages a month evenly spread (1 a second, then 5 %, "
-        f"per sampler): {sampled}. At higher volumes it falls towards 5 %: the blend's X-Ray would be "
+        f"X-Ray when Active: traced share at {MONTHLY_MESSAGES:,} messages a month evenly spread (1 a second, then "
+        f"5 %, per sampler): {sampled}. At higher volumes it falls towards 5 %: the blend's X-Ray would be "
         f"${xray_at_five_percent:.2f} per million."
     )
     line(
