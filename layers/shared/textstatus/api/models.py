@@ -52,6 +52,12 @@ class MessageEvent(_CamelModel):
     provider_event_at: str
     received_at: str
     changed_status: bool
+    recipient_id: str | None = Field(
+        None,
+        description="The provider's id of the recipient the report is about, when it names one "
+        "(a GovDelivery recipient callback); null otherwise.",
+        examples=["16553200"],
+    )
 
 
 class MessageHistory(_CamelModel):
@@ -166,4 +172,5 @@ def message_event(entry: HistoryEntry) -> MessageEvent:
         provider_event_at=iso(observation.event_at),
         received_at=iso(entry.event.received_at),
         changed_status=entry.changed_status,
+        recipient_id=observation.recipient_id,
     )

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from textstatus.config import ProviderSettings, Secret
 from textstatus.errors import CallbackAuthenticationError, InvalidCallbackError, ProviderBadResponseError
-from textstatus.events import Observation
+from textstatus.events import Observation, is_valid_message_id
 from textstatus.providers.base import Outcome, ProviderAdapter, SentMessage, SentMessages
 from textstatus.providers.callbacks import CallbackRequest, ParsedCallback, credentials_match
 from textstatus.providers.govdelivery_payloads import (
@@ -140,8 +140,19 @@ class GovdeliveryAdapter(ProviderAdapter):
             detail += f" ({callback.error_message[:300]})"
         # What the callback claims, kept only until `confirm` replaces it with TMS's own answer.
         outcome = RECIPIENT_STATUSES.get(callback.status.lower())
+        # The recipient's id (the end of `recipient_url`) is kept with the claim, for the history.
+        recipient = callback.recipient if is_valid_message_id(callback.recipient) else None
         return ParsedCallback(
-            [self.observe(callback.message_id, callback.status, received_at, detail=detail, outcome=outcome)]
+            [
+                self.observe(
+                    callback.message_id,
+                    callback.status,
+                    received_at,
+                    detail=detail,
+                    outcome=outcome,
+                    recipient_id=recipient,
+                )
+            ]
         )
 
     def confirm(self, observation: Observation, now: datetime) -> Observation | None:
