@@ -1,9 +1,11 @@
-"""The client API: a message's status and history, registration, lookup by reference."""
+"""The client API: a message's status, history and recipients, registration, lookup by reference."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -48,6 +50,70 @@ def get_message_events(provider: Provider, messageId: MessageId) -> api.MessageH
     logger.append_keys(provider=provider, message_id=messageId)
     events = runtime.tracker().history(provider, messageId)
     return api.MessageHistory(provider=provider, message_id=messageId, events=[api.message_event(e) for e in events])
+
+
+@app.get(
+    "/v1/messages/<provider>/<messageId>/recipients",
+    responses={
+        **api.documented(
+            200,
+            api.RecipientList,
+            "Part of the recipient list, as the provider reports it now",
+            {
+                **api.STATUS_ROUTE_RESPONSES,
+                **api.PROVIDER_BAD_GATEWAY,
+                404: api.ERROR_RESPONSES[404]
+                | {
+                    "description": "Not Found: no such route (`RouteNotFound`), provider (`ProviderNotFound`, "
+                    "`ProviderNotConfigured`), a provider whose messages have one recipient "
+                    "(`RecipientsNotSupported`), or a message the provider does not know (`MessageNotFound`)"
+                },
+            },
+        ),
+        202: {
+            "description": "The provider is still building the list: ask again after `Retry-After` seconds",
+            "content": {"application/json": {"model": api.RecipientListPending}},
+        },
+    },
+    tags=["messages"],
+    security=api.API_KEY,
+)
+def get_message_recipients(
+    provider: Provider,
+    messageId: MessageId,  # noqa: N803 - the path's own name
+    status: Annotated[
+        api.RecipientStatusFilter | None, Query(description="Only the recipients with this provider status")
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=api.MAX_CURSOR_LENGTH,
+            description="The `nextCursor` of the previous answer (opaque); none for the start of the list",
+        ),
+    ] = None,
+) -> Response[api.RecipientList | api.RecipientListPending]:
+    """A GovDelivery message's recipients, read from TMS now (never stored), a page at a time.
+    Other providers' messages have one recipient each: 404 `RecipientsNotSupported`."""
+    logger.append_keys(provider=provider, message_id=messageId)
+    word = status.value if status is not None else None
+    page = api.decode_recipients_cursor(cursor, messageId, word) if cursor is not None else 1
+    remaining = app.lambda_context.get_remaining_time_in_millis
+    found = runtime.recipients().page(provider, messageId, word, page, remaining)
+    if found.retry_after is not None:
+        wait = max(1, round(found.retry_after))
+        pending = api.RecipientListPending(provider=provider, message_id=messageId, retry_after=wait)
+        return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, pending, {"Retry-After": str(wait)})
+    return Response(
+        HTTPStatus.OK,
+        content_types.APPLICATION_JSON,
+        api.RecipientList(
+            provider=provider,
+            message_id=messageId,
+            recipients=[api.message_recipient(r) for r in found.recipients],
+            next_cursor=api.encode_recipients_cursor(messageId, word, found.next_page) if found.next_page else None,
+        ),
+    )
 
 
 @app.post(

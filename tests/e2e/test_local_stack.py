@@ -17,6 +17,7 @@ import requests
 
 from local.stack import free_port
 from local.template import ROOT
+from tests.support.payloads import tms_recipients
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -259,6 +260,37 @@ def test_govdelivery_recipient_callbacks_confirmed_at_tms_end_partially_delivere
     )
     forged = requests.post(stack.api + "/v1/callbacks/govdelivery?token=guess", data={"status": "sent"}, timeout=10)
     assert forged.status_code == 401
+
+
+def test_govdelivery_recipients_of_a_120_recipient_message_are_read_from_tms_page_by_page(stack: Stack) -> None:
+    sim = sim_url(stack, "govdelivery")
+    phones = tms_recipients(120)
+    created = requests.post(
+        f"{sim}/_sim/messages", json={"data": {"phones": phones, "silent": True, "building": 1}}, timeout=10
+    ).json()
+    path = f"/v1/messages/govdelivery/{created['messageId']}/recipients"
+    building = stack.call("GET", path)
+    assert (building.status_code, building.headers["Retry-After"]) == (202, "10")
+
+    def failed() -> list[dict[str, Any]]:
+        answer = stack.call("GET", path, params={"status": "failed"})
+        assert answer.status_code == 200, answer.text
+        found: list[dict[str, Any]] = answer.json()["recipients"]
+        return found
+
+    assert len(wait_for(lambda: len(f := failed()) == 12 and f)) == 12
+    assert all(r["errorMessage"] and r["status"] == "undelivered" for r in failed())
+    pages: list[dict[str, Any]] = []
+    params: dict[str, str] = {}
+    while not pages or pages[-1]["nextCursor"]:
+        answer = stack.call("GET", path, params=params)
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json())
+        params = {"cursor": pages[-1]["nextCursor"]}
+    assert [len(page["recipients"]) for page in pages] == [50, 50, 20]
+    assert [r["phone"] for page in pages for r in page["recipients"]] == ["*******" + p[-4:] for p in phones]
+    not_supported = stack.call("GET", "/v1/messages/wunderkind/f9eea82a-ce63-4dfa-ae8e-09b891f446cc/recipients")
+    assert (not_supported.status_code, not_supported.json()["error"]["code"]) == (404, "RecipientsNotSupported")
 
 
 def status_of_provider(stack: Stack, provider: str, message_id: str) -> dict[str, Any]:

@@ -67,6 +67,23 @@ CORPUS = [
     Hostile("events-traversal-id", "GET", "/v1/messages/wunderkind/..%2F/events", codes=(422,)),
     Hostile("events-10kb-id", "GET", "/v1/messages/wunderkind/" + "b" * 10_240 + "/events", codes=(422,)),
     Hostile("events-unknown-message", "GET", "/v1/messages/wunderkind/never-seen-1/events", codes=(404,)),
+    # GET /v1/messages/{provider}/{messageId}/recipients (nothing reaches TMS: it is unreachable here)
+    Hostile("recipients-unknown-provider", "GET", "/v1/messages/acme/165532/recipients", codes=(404,)),
+    Hostile("recipients-single-recipient-provider", "GET", f"/v1/messages/wunderkind/{MID}/recipients", codes=(404,)),
+    Hostile("recipients-traversal-id", "GET", "/v1/messages/govdelivery/..%2F/recipients", codes=(422,)),
+    Hostile(
+        "recipients-unknown-status", "GET", "/v1/messages/govdelivery/1/recipients", query={"status": "x"}, codes=(422,)
+    ),
+    Hostile(
+        "recipients-garbage-cursor",
+        "GET",
+        "/v1/messages/govdelivery/1/recipients",
+        query={"cursor": "eyJwYWdlIjoiaHR0cDovL2V2aWwifQ"},  # {"page":"http://evil"}
+        codes=(400,),
+    ),
+    Hostile(
+        "recipients-unknown-query", "GET", "/v1/messages/govdelivery/1/recipients", query={"page": "2"}, codes=(400,)
+    ),
     # GET /v1/messages?reference=
     Hostile("list-no-reference", "GET", "/v1/messages", codes=(422,)),
     Hostile("list-empty-reference", "GET", "/v1/messages", query={"reference": ""}, codes=(422,)),

@@ -19,6 +19,7 @@ EXPECTED_STATUS = {
     "status_api/get_status.json": 503,
     "status_api/get_status_refresh.json": 503,
     "status_api/get_events.json": 404,
+    "status_api/get_recipients_failed.json": 503,  # read from TMS, unreachable here
     "status_api/register.json": 201,
     "status_api/register_send_response_wunderkind.json": 201,
     "status_api/list_by_reference.json": 200,

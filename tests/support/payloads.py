@@ -105,6 +105,19 @@ def govdelivery_fields(base_url: str, message_id: str, status: str, **extra: str
     }
 
 
+def tms_recipients(count: int, fail_every: int = 10) -> list[str]:
+    """`count` distinct phone numbers for a message of the TMS simulator, every `fail_every`-th one
+    failing (the simulator's FAILING_PREFIX), the failing ones ending in different digits so their
+    error messages differ; the others are sent."""
+    from local.simulators.govdelivery import FAILING_PREFIX
+
+    failing = iter(range(count))
+    return [
+        f"{FAILING_PREFIX}{next(failing):04d}" if (n + 1) % fail_every == 0 else f"+1555010{n:04d}"
+        for n in range(count)
+    ]
+
+
 GOVDELIVERY_201: dict[str, Any] = {
     "body": "Today is Sunny and 70F",
     "created_at": "2014-10-07T17:27:12Z",

@@ -45,6 +45,13 @@ class CallbacksNotSupportedError(TextStatusError):
     target = "provider"
 
 
+class RecipientsNotSupportedError(TextStatusError):
+    """A provider whose messages have one recipient each: it has no recipient list to read."""
+
+    code = "RecipientsNotSupported"
+    target = "provider"
+
+
 class CallbackAuthenticationError(TextStatusError):
     """Missing or wrong callback credentials. The message never says which part was wrong."""
 

@@ -60,6 +60,9 @@ class Observation:
     recipients: dict[str, int] | None = None
     provider_event_id: str | None = None
     provider_gave_time: bool = False
+    # The recipient a report is about, when the provider names one (a GovDelivery recipient
+    # callback); not part of the event id.
+    recipient_id: str | None = None
 
     def __post_init__(self) -> None:
         # Whatever a provider sent becomes text we can store and hash: a lone UTF-16 surrogate

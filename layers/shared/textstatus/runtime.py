@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
     from textstatus.polling import Poller
+    from textstatus.recipients import Recipients
     from textstatus.subscriptions import SubscriptionStore
 
 
@@ -58,6 +59,13 @@ def tracker() -> Tracker:
 
 
 @cache
+def recipients() -> Recipients:
+    from textstatus.recipients import Recipients  # only the status API needs it
+
+    return Recipients(registry.adapter, config.settings())
+
+
+@cache
 def poller() -> Poller:
     from textstatus.polling import Poller  # only the poller function needs it (and its thread pools)
 
@@ -73,7 +81,7 @@ def subscriptions() -> SubscriptionStore:
 
 def reset() -> None:
     """Forget everything built (tests; the local stack after a settings change)."""
-    for built in (dynamodb, store, tracker, poller, subscriptions):
+    for built in (dynamodb, store, tracker, recipients, poller, subscriptions):
         built.cache_clear()
     registry.reset()
     config.reset()

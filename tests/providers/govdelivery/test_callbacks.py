@@ -52,6 +52,23 @@ def test_govdelivery_callbacks_in_form_or_json_name_the_message_from_its_url(bod
     (observation,) = govdelivery_adapter().parse_callback(tms_request(body, content_type), NOW).observations
     assert observation.message_id == "165532"
     assert observation.provider_detail == "recipient 9876: failed (Number is not SMS capable)"
+    assert observation.recipient_id == "9876"
+
+
+@pytest.mark.parametrize(
+    "recipient_url",
+    [
+        "",
+        f"{TMS}/messages/sms/165532/recipients/a%20b",
+        f"{TMS}/messages/sms/165532/recipients/{'9' * 200}",
+        "http://[",
+    ],
+)
+def test_govdelivery_a_recipient_id_we_cannot_use_is_left_out(recipient_url: str) -> None:
+    fields = {**FIELDS, "recipient_url": recipient_url}
+    request = tms_request(urlencode(fields).encode(), "application/x-www-form-urlencoded")
+    (observation,) = govdelivery_adapter().parse_callback(request, NOW).observations
+    assert (observation.message_id, observation.recipient_id) == ("165532", None)
 
 
 @pytest.mark.parametrize(

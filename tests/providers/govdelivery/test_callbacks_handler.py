@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from local.simulators.govdelivery import GovdeliverySimulator
-from tests.support.api import govdelivery_post, status_of
+from tests.support.api import events_of, govdelivery_post, status_of
 from tests.support.aws import table_items
 from tests.support.payloads import govdelivery_fields
 
@@ -85,3 +85,22 @@ def test_govdelivery_a_callback_tms_does_not_confirm_changes_nothing(
     after = status_of(status_api, "govdelivery", message.message_id)
     assert (after["version"], after["providerDetail"]) == (before["version"], before["providerDetail"])
     assert "Number unreachable" not in (after["providerDetail"] or "")
+
+
+def test_govdelivery_the_history_names_the_recipient_each_callback_was_about(
+    callbacks: Any, status_api: Any, govdelivery_sim: GovdeliverySimulator
+) -> None:
+    message = govdelivery_sim.add_sms(["+15555550000", "+15555550001"], silent=True)
+    time.sleep(0.2)
+    sent_to, failed_to = (str(r["id"]) for r in message.data["recipients"])
+    base = govdelivery_fields(govdelivery_sim.url, message.message_id, "sent")
+    for recipient, status in ((sent_to, "sent"), (failed_to, "failed")):
+        url = f"{govdelivery_sim.url}/messages/sms/{message.message_id}/recipients/{recipient}"
+        assert govdelivery_post(callbacks, {**base, "status": status, "recipient_url": url})[0] == 200
+    history = events_of(status_api, "govdelivery", message.message_id)
+    claims = {
+        e["providerStatus"]: e["recipientId"] for e in history if (e["providerDetail"] or "").startswith("recipient")
+    }
+    assert claims == {"sent": sent_to, "failed": failed_to}
+    # What TMS said about the message as a whole names no recipient.
+    assert {e["recipientId"] for e in history if e["changedStatus"]} == {None}

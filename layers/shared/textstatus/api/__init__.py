@@ -3,7 +3,7 @@
 - `models`: the resources (requests and answers) and the one mapping from stored records to them;
 - `errors`: the one error shape, and every error mapped to it once;
 - `openapi`: what the OpenAPI document says each route can answer, and the API key scheme;
-- `paging`: opaque cursors for listing by reference;
+- `paging`: opaque cursors for listing by reference and for recipient lists;
 - `function_url`: a Lambda function URL's request served as the REST request of the same route;
 - `resolver`: the resolver every function uses, with the checks made before routing (body size,
   content type, unknown query parameters) in one place, so no route can forget them.
@@ -19,11 +19,16 @@ from textstatus.api.models import (
     MessageEvent,
     MessageHistory,
     MessageList,
+    MessageRecipient,
     MessageStatus,
+    RecipientList,
+    RecipientListPending,
+    RecipientStatusFilter,
     RegisterRequest,
     TrackedMessage,
     TrackedMessages,
     message_event,
+    message_recipient,
     message_status,
 )
 from textstatus.api.openapi import (
@@ -34,7 +39,14 @@ from textstatus.api.openapi import (
     configure_openapi,
     documented,
 )
-from textstatus.api.paging import MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from textstatus.api.paging import (
+    MAX_CURSOR_LENGTH,
+    MAX_PAGE_SIZE,
+    decode_cursor,
+    decode_recipients_cursor,
+    encode_cursor,
+    encode_recipients_cursor,
+)
 from textstatus.api.resolver import MAX_CALLBACK_BYTES, MAX_REQUEST_BYTES, Resolver, any_query_parameters
 
 __all__ = [
@@ -55,7 +67,11 @@ __all__ = [
     "MessageEvent",
     "MessageHistory",
     "MessageList",
+    "MessageRecipient",
     "MessageStatus",
+    "RecipientList",
+    "RecipientListPending",
+    "RecipientStatusFilter",
     "RegisterRequest",
     "Resolver",
     "TrackedMessage",
@@ -63,10 +79,13 @@ __all__ = [
     "any_query_parameters",
     "configure_openapi",
     "decode_cursor",
+    "decode_recipients_cursor",
     "documented",
     "encode_cursor",
+    "encode_recipients_cursor",
     "error_response",
     "install_error_handlers",
     "message_event",
+    "message_recipient",
     "message_status",
 ]

@@ -41,6 +41,7 @@ _STATUS_BY_ERROR: list[tuple[type[errors.TextStatusError], HTTPStatus]] = [
     (errors.UnknownProviderError, HTTPStatus.NOT_FOUND),
     (errors.MessageNotFoundError, HTTPStatus.NOT_FOUND),
     (errors.CallbacksNotSupportedError, HTTPStatus.NOT_FOUND),
+    (errors.RecipientsNotSupportedError, HTTPStatus.NOT_FOUND),
     (errors.CallbackAuthenticationError, HTTPStatus.UNAUTHORIZED),
     (errors.InvalidCallbackError, HTTPStatus.BAD_REQUEST),
     (errors.InvalidRequestError, HTTPStatus.BAD_REQUEST),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -9,6 +10,7 @@ from pydantic.alias_generators import to_camel
 
 from textstatus.clock import iso
 from textstatus.events import MESSAGE_ID_PATTERN, REFERENCE_PATTERN
+from textstatus.providers.base import Recipient
 from textstatus.store import HistoryEntry, StatusRecord
 
 
@@ -52,12 +54,70 @@ class MessageEvent(_CamelModel):
     provider_event_at: str
     received_at: str
     changed_status: bool
+    recipient_id: str | None = Field(
+        None,
+        description="The provider's id of the recipient the report is about, when it names one "
+        "(a GovDelivery recipient callback); null otherwise.",
+        examples=["16553200"],
+    )
 
 
 class MessageHistory(_CamelModel):
     provider: str
     message_id: str
     events: list[MessageEvent]
+
+
+class RecipientStatusFilter(StrEnum):
+    """The recipient statuses GovDelivery TMS reports, which `?status=` filters a recipient list by."""
+
+    FAILED = "failed"
+    SENT = "sent"
+    BLACKLISTED = "blacklisted"
+    CANCELED = "canceled"
+    INCONCLUSIVE = "inconclusive"
+    SENDING = "sending"
+    NEW = "new"
+
+
+class MessageRecipient(_CamelModel):
+    """One recipient of a message as the provider lists it now: read from the provider on request,
+    never stored, its phone number masked."""
+
+    recipient_id: str | None = Field(None, description="The provider's id of the recipient.", examples=["16553201"])
+    phone: str | None = Field(
+        None, description="The phone number, masked to its last four digits.", examples=["*******1234"]
+    )
+    status: str | None = Field(
+        None, description="The normalized status; null when the provider's word is unknown.", examples=["undelivered"]
+    )
+    reason: str | None = Field(None, examples=["carrier_error"])
+    provider_status: str | None = Field(None, description="The provider's own status word.", examples=["failed"])
+    error_message: str | None = Field(
+        None, description="Why the provider says the recipient failed.", examples=["Number is not SMS capable"]
+    )
+    completed_at: str | None = Field(None, description="When the recipient reached a final status.")
+
+
+class RecipientList(_CamelModel):
+    """Part of a message's recipient list, in the provider's order."""
+
+    provider: str = Field(examples=["govdelivery"])
+    message_id: str = Field(examples=["165532"])
+    recipients: list[MessageRecipient]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the rest of the list; null at its end. A page may be empty "
+        "while more follow (a filter with no match among the recipients read)."
+    )
+
+
+class RecipientListPending(_CamelModel):
+    """The provider is still building the recipient list: ask again after `Retry-After` seconds."""
+
+    provider: str = Field(examples=["govdelivery"])
+    message_id: str = Field(examples=["165532"])
+    retry_after: int = Field(description="Seconds to wait before asking again (also the `Retry-After` header).")
+    message: str = "the provider is still building the recipient list"
 
 
 PROVIDER_PATTERN = r"^[a-z]{1,32}$"
@@ -166,4 +226,18 @@ def message_event(entry: HistoryEntry) -> MessageEvent:
         provider_event_at=iso(observation.event_at),
         received_at=iso(entry.event.received_at),
         changed_status=entry.changed_status,
+        recipient_id=observation.recipient_id,
+    )
+
+
+def message_recipient(recipient: Recipient) -> MessageRecipient:
+    """The one mapping from a provider's recipient to the API's resource."""
+    return MessageRecipient(
+        recipient_id=recipient.recipient_id,
+        phone=recipient.phone,
+        status=recipient.status.value if recipient.status else None,
+        reason=recipient.reason.value if recipient.reason else None,
+        provider_status=recipient.provider_status,
+        error_message=recipient.error_message,
+        completed_at=iso(recipient.completed_at) if recipient.completed_at else None,
     )

@@ -11,7 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, Self
 
 from textstatus.config import ProviderSettings
-from textstatus.errors import CallbacksNotSupportedError, ProviderBadResponseError, TextStatusError
+from textstatus.errors import (
+    CallbacksNotSupportedError,
+    ProviderBadResponseError,
+    RecipientsNotSupportedError,
+    TextStatusError,
+)
 from textstatus.events import Observation
 
 # CallbackRequest is named here too: the callbacks function imports it from this module.
@@ -64,6 +69,31 @@ class SentMessages:
     ignored: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """One recipient of a message as the provider lists it: never stored (personal data), and
+    its phone number only ever masked to its last four digits."""
+
+    recipient_id: str | None
+    phone: str | None
+    status: Status | None
+    reason: Reason | None
+    provider_status: str | None
+    error_message: str | None
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RecipientPage:
+    """One of the provider's pages of a message's recipients, and the number of the next one
+    (None on the last). `retry_after` is set, and the page empty, while the provider is still
+    building the list: ask again after that many seconds."""
+
+    recipients: list[Recipient]
+    next_page: int | None = None
+    retry_after: float | None = None
+
+
 class ProviderAdapter(ABC):
     """One provider: its status words, its status API, its callbacks.
 
@@ -85,6 +115,10 @@ class ProviderAdapter(ABC):
     confirms_reports: ClassVar[bool] = False
     # False when the provider's words are looked up in lower case (`statuses` in lower case).
     words_match_case: ClassVar[bool] = True
+    # True when a message can have many recipients and `recipients` lists them; the statuses
+    # the provider lists on their own (the others are filtered from the whole list).
+    lists_recipients: ClassVar[bool] = False
+    recipient_listings: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, settings: ProviderSettings, http: HttpSettings) -> None:
         if not isinstance(settings, self.settings_model):
@@ -221,3 +255,11 @@ class ProviderAdapter(ABC):
         report is then ignored).
         """
         return observation
+
+    # Recipients --------------------------------------------------------------------------
+
+    def recipients(self, message_id: str, listing: str | None, page: int, now: datetime) -> RecipientPage | None:
+        """Page `page` (from 1) of the message's recipients, all of them or only the provider's
+        own `listing` (one of `recipient_listings`); None when the provider does not know the
+        message. Only for an adapter that `lists_recipients`."""
+        raise RecipientsNotSupportedError(f"{self.name} messages have one recipient each: there is no list")

@@ -16,8 +16,8 @@ from pydantic import Field
 
 from textstatus.config import ProviderSettings, Secret
 from textstatus.errors import CallbackAuthenticationError, InvalidCallbackError, ProviderBadResponseError
-from textstatus.events import Observation
-from textstatus.providers.base import Outcome, ProviderAdapter, SentMessage, SentMessages
+from textstatus.events import Observation, is_valid_message_id
+from textstatus.providers.base import Outcome, ProviderAdapter, RecipientPage, SentMessage, SentMessages
 from textstatus.providers.callbacks import CallbackRequest, ParsedCallback, credentials_match
 from textstatus.providers.govdelivery_payloads import (
     FINAL_RECIPIENT_STATUSES,
@@ -27,6 +27,7 @@ from textstatus.providers.govdelivery_payloads import (
     GovdeliveryStatus,
     counts_text,
 )
+from textstatus.providers.govdelivery_recipients import read_page
 from textstatus.providers.payloads import first_usable_time, join_detail, parse_json
 from textstatus.status import Reason, Status
 
@@ -71,6 +72,9 @@ class GovdeliveryAdapter(ProviderAdapter):
     # Callbacks and send responses are claims: `confirm` answers with TMS's own word.
     confirms_reports = True
     words_match_case = False
+    # A TMS message has many recipients; TMS lists its failed and sent ones on their own.
+    lists_recipients = True
+    recipient_listings = frozenset({"failed", "sent"})
     statuses: ClassVar[Mapping[str, Outcome]] = {
         "new": Outcome(Status.ACCEPTED),
         "queued": Outcome(Status.ACCEPTED),
@@ -125,6 +129,11 @@ class GovdeliveryAdapter(ProviderAdapter):
             recipients=counts or None,
         )
 
+    def recipients(self, message_id: str, listing: str | None, page: int, now: datetime) -> RecipientPage | None:
+        """One TMS page (50) of the message's recipients, each mapped like a recipient callback."""
+        token = self.settings.token.reveal()
+        return read_page(self.http, self.base_url, token, message_id, listing, page, now, RECIPIENT_STATUSES)
+
     # Callbacks -------------------------------------------------------------------------------
 
     def authenticate_callback(self, request: CallbackRequest) -> None:
@@ -140,8 +149,19 @@ class GovdeliveryAdapter(ProviderAdapter):
             detail += f" ({callback.error_message[:300]})"
         # What the callback claims, kept only until `confirm` replaces it with TMS's own answer.
         outcome = RECIPIENT_STATUSES.get(callback.status.lower())
+        # The recipient's id (the end of `recipient_url`) is kept with the claim, for the history.
+        recipient = callback.recipient if is_valid_message_id(callback.recipient) else None
         return ParsedCallback(
-            [self.observe(callback.message_id, callback.status, received_at, detail=detail, outcome=outcome)]
+            [
+                self.observe(
+                    callback.message_id,
+                    callback.status,
+                    received_at,
+                    detail=detail,
+                    outcome=outcome,
+                    recipient_id=recipient,
+                )
+            ]
         )
 
     def confirm(self, observation: Observation, now: datetime) -> Observation | None:

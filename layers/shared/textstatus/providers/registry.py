@@ -44,5 +44,11 @@ def adapter(name: str) -> ProviderAdapter:
     return adapter_class.from_config(provider_settings, http)
 
 
+def lists_recipients(name: str) -> bool:
+    """Whether a provider's messages have recipient lists to read (known without its settings)."""
+    adapter_class = _ADAPTERS.get(name)
+    return adapter_class is not None and adapter_class.lists_recipients
+
+
 def reset() -> None:
     adapter.cache_clear()

@@ -181,6 +181,7 @@ def event_item(event: ReceivedEvent, expires_at: int) -> Key:
         "providerStatus": observation.provider_status,
         "providerDetail": observation.provider_detail,
         "providerEventId": observation.provider_event_id,
+        "recipientId": observation.recipient_id,
         "segments": observation.segments,
         "recipients": observation.recipients,
         # The rule's key for this event, so history and status compare by the same string.
@@ -204,6 +205,8 @@ def received_event(item: Item) -> ReceivedEvent:
         recipients=item.get("recipients"),
         provider_event_id=item.get("providerEventId"),
         provider_gave_time=bool(item.get("providerGaveTime")),
+        # Events stored before recipients were kept have none.
+        recipient_id=item.get("recipientId"),
     )
     return ReceivedEvent(observation, Source(item["source"]), parse_iso(item["receivedAt"]))
 
