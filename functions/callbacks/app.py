@@ -45,7 +45,7 @@ def receive_callback(provider: Provider) -> api.CallbackAck:
     event = app.current_event
     request = CallbackRequest(
         method=event.http_method.upper(),
-        headers={name.lower(): value for name, value in (event.headers or {}).items()},
+        headers=_headers(event.multi_value_headers or {name: [value] for name, value in (event.headers or {}).items()}),
         query_values={name: list(values) for name, values in (event.multi_value_query_string_parameters or {}).items()},
         body=_raw_body(event.body, bool(event.is_base64_encoded)),
     )
@@ -63,6 +63,16 @@ def receive_callback(provider: Provider) -> api.CallbackAck:
         },
     )
     return api.CallbackAck(**asdict(result))
+
+
+def _headers(given: dict[str, list[str]]) -> dict[str, str]:
+    """The headers by lower-case name, a repeated header's values joined by commas: what a function
+    URL hands over, so both doors check the same credentials (a wrong copy of a credential header
+    beside the right one is refused at both, never read as whichever copy came last)."""
+    joined: dict[str, list[str]] = {}
+    for name, values in given.items():
+        joined.setdefault(name.lower(), []).extend(values)
+    return {name: ",".join(values) for name, values in joined.items()}
 
 
 def _raw_body(body: str | None, base64_encoded: bool) -> bytes:

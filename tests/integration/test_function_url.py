@@ -80,3 +80,56 @@ def test_what_the_function_url_refuses_is_in_the_error_shape(callbacks: Any) -> 
         document = json.loads(result["body"])
         assert (result["statusCode"], document["error"]["code"]) == (status, code), event["rawPath"]
     assert table_items() == []
+
+
+def test_a_repeated_credential_header_is_refused_at_both_doors(callbacks: Any) -> None:
+    """API Gateway's `headers` keeps a repeated header's last copy and a function URL joins the
+    copies with commas: both doors read the joined value, so a wrong copy beside the right one is
+    refused at both (never accepted at one because the right copy came last)."""
+    secret_name = next(name for name in WUNDERKIND_CALLBACK_HEADERS if name.lower().endswith("secret"))
+    right = WUNDERKIND_CALLBACK_HEADERS[secret_name]
+    body = wunderkind_callback("DELIVERED")
+    rest = api_event("POST", "/v1/callbacks/wunderkind", body=body, headers=WUNDERKIND_CALLBACK_HEADERS)
+    rest["multiValueHeaders"][secret_name] = ["wrong", right]
+    code, _, answer = invoke(callbacks, rest)
+    assert (code, answer["error"]["code"]) == (401, "Unauthorized")
+    url = url_event("POST", "/v1/callbacks/wunderkind", body=body, headers=WUNDERKIND_CALLBACK_HEADERS)
+    url["headers"][secret_name.lower()] = f"wrong,{right}"
+    result = callbacks.lambda_handler(url, CONTEXT)
+    assert (result["statusCode"], json.loads(result["body"])["error"]["code"]) == (401, "Unauthorized")
+    assert table_items() == []
+
+
+def test_a_method_in_lower_case_is_no_route_at_either_door(callbacks: Any) -> None:
+    result = callbacks.lambda_handler(
+        url_event(
+            "post",
+            "/v1/callbacks/wunderkind",
+            body=wunderkind_callback("DELIVERED"),
+            headers=WUNDERKIND_CALLBACK_HEADERS,
+        ),
+        CONTEXT,
+    )
+    assert result["statusCode"] == 404, result
+    assert json.loads(result["body"])["error"]["code"] == "RouteNotFound"
+    assert table_items() == []
+
+
+def test_a_body_that_is_not_utf8_json_is_refused(callbacks: Any) -> None:
+    """UTF-16 (which Python's JSON reader would take), NaN and Infinity are not JSON a provider
+    sends: 400, nothing stored. A UTF-8 byte order mark is still UTF-8."""
+    body = wunderkind_callback("DELIVERED")
+    refused = [
+        json.dumps(body).encode("utf-16"),
+        json.dumps({**body, "extra": float("nan")}).encode(),
+        json.dumps(body).replace('"DELIVERED"', "Infinity").encode(),
+    ]
+    for raw in refused:
+        event = url_event("POST", "/v1/callbacks/wunderkind", body=raw, headers=WUNDERKIND_CALLBACK_HEADERS)
+        result = callbacks.lambda_handler(event, CONTEXT)
+        assert result["statusCode"] == 400, (raw, result)
+        assert json.loads(result["body"])["error"]["code"] == "InvalidCallback"
+    assert table_items() == []
+    with_bom = b"\xef\xbb\xbf" + json.dumps(body).encode()
+    event = url_event("POST", "/v1/callbacks/wunderkind", body=with_bom, headers=WUNDERKIND_CALLBACK_HEADERS)
+    assert callbacks.lambda_handler(event, CONTEXT)["statusCode"] == 200

@@ -29,6 +29,7 @@ class Resolver(APIGatewayRestResolver):
     """The REST resolver every function serving HTTP uses: validation, the one error shape, and the
     checks every request passes before routing, in this one place so no route can forget them:
 
+    - a method not in upper case is 404 `RouteNotFound` (methods are case-sensitive);
     - a body over `max_body_bytes` is 413 `PayloadTooLarge`;
     - with `json_bodies`, a POST/PUT/PATCH body that is not JSON is 415 `UnsupportedMediaType`;
     - a query parameter the route does not declare (as a `Query` parameter of its handler) is
@@ -70,7 +71,12 @@ class Resolver(APIGatewayRestResolver):
 
     def refused(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
         """The answer for a request refused on sight, else None."""
-        method = str(event.get("httpMethod") or "").upper()
+        given_method = str(event.get("httpMethod") or "")
+        if given_method != given_method.upper():
+            # HTTP methods are case-sensitive: API Gateway has no route for `post` (Powertools
+            # would match it as POST), so neither door has one.
+            return _refusal(HTTPStatus.NOT_FOUND, "RouteNotFound", "no such route", None)
+        method = given_method
         body = event.get("body") or ""
         size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
         if size > self._max_body_bytes:
@@ -116,7 +122,7 @@ class Resolver(APIGatewayRestResolver):
         return self._allowed_query[key]
 
 
-def _refusal(status: HTTPStatus, code: str, message: str, target: str) -> dict[str, Any]:
+def _refusal(status: HTTPStatus, code: str, message: str, target: str | None) -> dict[str, Any]:
     document = ErrorResponse(error=ErrorInfo(code=code, message=message, target=target))
     return {
         "statusCode": int(status),
