@@ -11,8 +11,6 @@
 from textstatus.api.errors import ErrorResponse, error_response, install_error_handlers
 from textstatus.api.models import (
     MAX_MESSAGES_PER_REGISTRATION,
-    MAX_METADATA_ENTRIES,
-    MAX_REFERENCE_LENGTH,
     PROVIDER_PATTERN,
     CallbackAck,
     MessageEvent,
@@ -35,6 +33,7 @@ from textstatus.api.openapi import (
 )
 from textstatus.api.paging import MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from textstatus.api.resolver import MAX_CALLBACK_BYTES, MAX_REQUEST_BYTES, Resolver, any_query_parameters
+from textstatus.correlation import MAX_METADATA_ENTRIES, MAX_REFERENCE_LENGTH
 
 __all__ = [
     "API_KEY",
