@@ -362,7 +362,7 @@ def settings_from_environment() -> dict[str, str]:
 def _is_ours(name: str) -> bool:
     prefixes = (
         *("LOCAL_", "USAJOBS_", "COMAPI_", "GOVDELIVERY_", "WUNDERKIND_", "POLL_", "TRACKING_"),
-        *("RETENTION_", "HTTP_", "POWERTOOLS_", "SECRET_", "WEBHOOK"),
+        *("RETENTION_", "HTTP_", "POWERTOOLS_", "SECRET_", "WEBHOOK", "REFERENCE_KEY"),
     )
     return name.startswith(prefixes)
 

@@ -158,7 +158,8 @@ def list_messages_by_reference(
             pattern=REFERENCE_PATTERN,
             min_length=1,
             max_length=api.MAX_REFERENCE_LENGTH,
-            description="The client reference given at registration",
+            description="The client reference given at registration, or taken from the message's "
+            "correlation data (the entry named by REFERENCE_KEY)",
         ),
     ],
     limit: Annotated[

@@ -2,12 +2,14 @@
 
 - POST /apispaces/{space}/messages        -> 201 the message resource (status processing, or failed)
 - POST /apispaces/{space}/messages/batch  -> 202 [{"index", "messageId"}, ...]
-- GET  /apispaces/{space}/messages/{id}   -> the message: status, statusDetails, sentOn, expiresOn, _updatedOn
+- GET  /apispaces/{space}/messages/{id}   -> the message: status, statusDetails, sentOn, expiresOn, _updatedOn,
+  and the metadata given at send time
 - Auth: Authorization: Bearer <token>.
-- Webhooks: envelopes {"eventId", "accountId", "apiSpaceId", "name": "message.<status>", "payload": {...},
-  "revision", "etag", "timestamp"}, signed with X-Comapi-Signature (hex HMAC-SHA1 of the raw body
-  with the webhook secret); an array of envelopes when {"batch": true}. 2xx accepted, 400 and
-  401 not retried, anything else retried on Comapi's schedule, shortened by `retry_scale`.
+- Webhooks: envelopes {"eventId", "accountId", "apiSpaceId", "name": "message.<status>", "payload": {...,
+  "metadata": <as given at send time>}, "revision", "etag", "timestamp"}, signed with
+  X-Comapi-Signature (hex HMAC-SHA1 of the raw body with the webhook secret); an array of
+  envelopes when {"batch": true}. 2xx accepted, 400 and 401 not retried, anything else retried
+  on Comapi's schedule, shortened by `retry_scale`.
 
 The outcome is chosen by the phone number (OUTCOME_BY_PHONE; otherwise sent, then delivered).
 """

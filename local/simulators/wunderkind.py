@@ -5,7 +5,8 @@
 - Auth: X-Client-ID and X-Client-Secret on both; errors are {"code", "message", "details": []}
   with 401, 403, 429, other 4xx and 5xx.
 - Callbacks: POST or PUT to the configured URL with the configured static headers, payload
-  {"messageID", "status", "phone", "email", "callbackData"}, one attempt, no retries.
+  {"messageID", "status", "phone", "email", "callbackData"} (callbackData as given at send time),
+  one attempt, no retries.
 
 The outcome is chosen by the phone number (OUTCOME_BY_PHONE; every other number is delivered).
 """

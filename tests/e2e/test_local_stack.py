@@ -63,6 +63,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "WUNDERKIND_CALLBACK_SECRET": CALLBACK_SECRET,
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_DISABLED": "true",
+        # A message known only from callbacks takes its reference from this entry of its callbackData.
+        "REFERENCE_KEY": "orderId",
     }
     log = (state.parent / "stack.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -111,6 +113,39 @@ def test_a_message_sent_and_registered_from_its_send_response_is_delivered_by_ca
     assert (final["source"], final["reference"], final["final"]) == ("callback", "e2e-1", True)
     listed = stack.call("GET", "/v1/messages?reference=e2e-1").json()
     assert [m["messageId"] for m in listed["messages"]] == [message_id]
+
+
+def test_a_message_never_registered_is_found_by_the_reference_in_its_callback_data(stack: Stack) -> None:
+    """The sender gives Wunderkind its own order id in callbackData and never registers the
+    message: the callbacks alone make it, with that data as its metadata and the order id
+    (REFERENCE_KEY=orderId) as its reference."""
+    callback_data = json.dumps({"orderId": "e2e-order-42", "campaign": "spring"})
+    send = stack.sim(
+        "POST",
+        "/text/message/send",
+        json={
+            "phone": "+15551230000",
+            "text": "Your order shipped",
+            "sendPurpose": "TRANSACTIONAL",
+            "callbackData": callback_data,
+        },
+        headers={"X-Client-ID": "local-wunderkind-client-id", "X-Client-Secret": "local-wunderkind-client-secret"},
+    )
+
+    def found() -> dict[str, Any] | None:
+        listed = stack.call("GET", "/v1/messages?reference=e2e-order-42")
+        assert listed.status_code == 200, listed.text
+        messages = listed.json()["messages"]
+        return messages[0] if messages and messages[0]["status"] == "delivered" else None
+
+    message = wait_for(found)
+    assert message["messageId"] == send["messageId"]
+    assert (message["source"], message["reference"]) == ("callback", "e2e-order-42")
+    assert message["metadata"] == {"orderId": "e2e-order-42", "campaign": "spring"}
+    sources = {
+        e["source"] for e in stack.call("GET", f"/v1/messages/wunderkind/{send['messageId']}/events").json()["events"]
+    }
+    assert "registration" not in sources
 
 
 def test_a_message_whose_callbacks_are_lost_is_delivered_by_the_poller_alone(stack: Stack) -> None:

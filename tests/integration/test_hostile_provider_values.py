@@ -177,6 +177,51 @@ def test_wunderkind_callback_with_hostile_values(callbacks: Any, fragment: str) 
     assert table_items() == []
 
 
+# Values for the sender's correlation data: every number, and text and objects of every size.
+VALUES = {**NUMBERS, **{name: TIMES[name] for name in ("empty", "text-null", "long-text", "object")}}
+
+
+@pytest.mark.parametrize("fragment", VALUES.values(), ids=VALUES.keys())
+def test_comapi_webhook_metadata_of_any_value_keeps_every_event(
+    callbacks: Any, status_api: Any, env: pytest.MonkeyPatch, fragment: str
+) -> None:
+    # The sender's metadata, echoed: a hostile value as the whole of it, and as an entry.
+    env.setenv("REFERENCE_KEY", "orderId")
+    whole, entry = comapi_envelope(event_id="e1"), comapi_envelope("message.sent", "sent", "e2")
+    whole["payload"]["metadata"] = hole()
+    entry["payload"]["metadata"] = {"orderId": hole(), "shop": "eu-1"}
+    code, answer = comapi_post(callbacks, with_value([whole, entry], fragment))
+    assert (code, answer) == (200, {"accepted": 2, "duplicates": 0, "ignored": 0})
+    _, _, status = invoke(status_api, api_event("GET", f"/v1/messages/comapi/{MESSAGE_ID}"))
+    assert status["status"] == "delivered"
+    assert all(isinstance(value, str) and len(value) <= 256 for value in status["metadata"].values())
+
+
+@pytest.mark.parametrize("fragment", VALUES.values(), ids=VALUES.keys())
+@pytest.mark.parametrize("where", ["callback-data", "in-callback-data"])
+def test_wunderkind_callback_data_of_any_value_never_fails_the_callback(
+    callbacks: Any, status_api: Any, env: pytest.MonkeyPatch, fragment: str, where: str
+) -> None:
+    env.setenv("REFERENCE_KEY", "orderId")
+    headers = {
+        "X-Client-ID": TEST_ENV["WUNDERKIND_CALLBACK_ID"],
+        "X-Client-Secret": TEST_ENV["WUNDERKIND_CALLBACK_SECRET"],
+    }
+    message_id = "f9eea82a-ce63-4dfa-ae8e-09b891f446cc"
+    document: dict[str, Any] = {"messageID": message_id, "status": "DELIVERED"}
+    if where == "callback-data":  # the field itself holds the value, not the documented JSON string
+        document["callbackData"] = hole()
+        body = with_value(document, fragment)
+    else:  # the JSON string holds it, as the sender wrote it
+        document["callbackData"] = '{"orderId": ' + fragment + ', "shop": "eu-1"}'
+        body = json.dumps(document).encode()
+    code, _, answer = invoke(callbacks, api_event("POST", "/v1/callbacks/wunderkind", body=body, headers=headers))
+    assert (code, answer) == (200, {"accepted": 1, "duplicates": 0, "ignored": 0})
+    _, _, status = invoke(status_api, api_event("GET", f"/v1/messages/wunderkind/{message_id}"))
+    assert status["status"] == "delivered"
+    assert all(isinstance(value, str) and len(value) <= 256 for value in status["metadata"].values())
+
+
 # polls and lookups through a requests stub --------------------------------------------------
 
 

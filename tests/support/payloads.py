@@ -166,6 +166,34 @@ def wunderkind_callback(status: str, message_id: str = WUNDERKIND_MESSAGE_ID, **
 
 WUNDERKIND_200 = {"messageId": WUNDERKIND_MESSAGE_ID}
 
+# the sender's own correlation data ------------------------------------------------------------
+
+# Objects a sender may give a provider to echo (Comapi's `metadata`, Wunderkind's `callbackData`
+# as JSON text): name -> (the object, the metadata kept from it or None, whether anything is
+# dropped with a warning and CorrelationDataDropped). The limits are the registration API's.
+CORRELATION_OBJECTS: dict[str, tuple[dict[str, Any], dict[str, str] | None, bool]] = {
+    "strings": ({"orderId": "order-1234", "shop": "eu-1"}, {"orderId": "order-1234", "shop": "eu-1"}, False),
+    "empty": ({}, None, False),
+    "numbers-and-booleans": (
+        {"orderId": 1234, "vip": True, "score": 2.5},
+        {"orderId": "1234", "vip": "true", "score": "2.5"},
+        False,
+    ),
+    "nested-as-compact-json": (
+        {"cart": {"items": [1, 2], "total": "9.99"}},
+        {"cart": '{"items":[1,2],"total":"9.99"}'},
+        False,
+    ),
+    "value-of-256": ({"note": "v" * 256}, {"note": "v" * 256}, False),
+    "value-of-257": ({"orderId": "1", "note": "v" * 257}, {"orderId": "1"}, True),
+    "nested-too-long": ({"orderId": "1", "list": list(range(100))}, {"orderId": "1"}, True),
+    "null-value": ({"orderId": "1", "gone": None}, {"orderId": "1"}, True),
+    "keys-not-allowed": ({"": "a", "with space": "b", "k" * 65: "c", "ok": "d"}, {"ok": "d"}, True),
+    "25-entries": ({f"k{n}": str(n) for n in range(25)}, {f"k{n}": str(n) for n in range(20)}, True),
+    "only-bad-entries": ({"a b": "x", "big": "v" * 300}, None, True),
+    "lone-surrogate": ({"name": "a\ud800b"}, {"name": "a\ufffdb"}, False),
+}
+
 # observations ---------------------------------------------------------------------------------
 
 # Providers whose status words alone map to an outcome (`Adapter.outcome(word)`).

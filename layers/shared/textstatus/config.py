@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import core_schema
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
+from textstatus.correlation import MetadataKey
 from textstatus.errors import ConfigurationError
 
 DEFAULT_SECRET_CACHE_SECONDS = 300
@@ -189,6 +190,9 @@ class Settings(EnvSettings):
     http_read_timeout_seconds: float = Field(5, gt=0, le=60)
     # Webhook targets on loopback (http://127.0.0.1:9000/): the local stack only, never on AWS.
     webhooks_allow_loopback: bool = False
+    # The entry of a message's correlation data (Wunderkind's callbackData, Comapi's metadata) that
+    # gives a message without a reference its reference (e.g. `orderId`); unset: none does.
+    reference_key: MetadataKey | None = None
 
     @model_validator(mode="after")
     def _backoff_bounds(self) -> Self:

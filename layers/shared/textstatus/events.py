@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -41,6 +42,18 @@ class Source(StrEnum):
 
 
 @dataclass(frozen=True)
+class Correlation:
+    """The sender's own data about a message, as a provider echoed it with a report (Wunderkind's
+    `callbackData`, Comapi's `metadata`), already within the metadata limits (`textstatus.correlation`).
+
+    `reference` is the entry `REFERENCE_KEY` names, when the service is set to take one.
+    """
+
+    metadata: Mapping[str, str]
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
 class Observation:
     """One status report from a provider, already mapped to the normalized vocabulary.
 
@@ -63,6 +76,9 @@ class Observation:
     # The recipient a report is about, when the provider names one (a GovDelivery recipient
     # callback); not part of the event id.
     recipient_id: str | None = None
+    # Not part of what was reported (not in the event id, not in the history): the sender's data
+    # that came with the report, kept on the message where it has none.
+    correlation: Correlation | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         # Whatever a provider sent becomes text we can store and hash: a lone UTF-16 surrogate
@@ -107,6 +123,7 @@ class Observation:
             event_at=self.event_at,
             provider_detail=self.provider_detail,
             provider_event_id=self.event_id,
+            correlation=self.correlation,
         )
 
     @property

@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 
 from textstatus.clock import iso, utcnow
 from textstatus.config import Settings
+from textstatus.correlation import with_reference
 from textstatus.errors import (
     CallbacksNotSupportedError,
     InvalidRequestError,
     MessageNotFoundError,
     UnknownProviderError,
 )
-from textstatus.events import Observation, ReceivedEvent, Source
+from textstatus.events import Correlation, Observation, ReceivedEvent, Source
 from textstatus.observability import count, logger, publish
 from textstatus.providers.base import CallbackRequest, ProviderAdapter
 from textstatus.providers.registry import PROVIDER_NAMES
@@ -90,6 +91,7 @@ class Tracker(Registering):
         """
         now = received_at or self._clock()
         stored, duplicate = self._store.record_event(ReceivedEvent(observation, source, now))
+        stored = self._with_correlation(stored, observation.correlation)
         kept = stored.observation
         if kept.status is None:
             logger.warning(
@@ -119,6 +121,17 @@ class Tracker(Registering):
                 },
             )
         return Ingested(duplicate=duplicate, changed=record is not None, record=record)
+
+    def _with_correlation(self, event: ReceivedEvent, correlation: Correlation | None) -> ReceivedEvent:
+        """The event to apply, with the correlation data of the report as it came (the history keeps
+        none, so a stored duplicate brings it back from this copy) and the reference `REFERENCE_KEY`
+        names in it. The store keeps both only where the message has none."""
+        if correlation is None:
+            return event
+        observation = event.observation
+        key = self._settings.reference_key
+        correlation = with_reference(correlation, key, observation.provider, observation.message_id)
+        return replace(event, observation=replace(observation, correlation=correlation))
 
     def receive_callback(self, provider: str, request: CallbackRequest) -> CallbackResult:
         adapter = self.adapter(provider)

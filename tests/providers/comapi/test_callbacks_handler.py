@@ -10,7 +10,7 @@ import pytest
 
 from local.gateway import LambdaContext
 from local.simulators.comapi import ComapiSimulator
-from tests.support.api import comapi_post, events_of, status_of
+from tests.support.api import comapi_post, events_of, get, status_of
 from tests.support.aws import api_event, table_items
 from tests.support.payloads import COMAPI_MESSAGE_ID as MESSAGE_ID
 from tests.support.payloads import comapi_envelope
@@ -136,3 +136,22 @@ def test_comapi_an_unusable_update_time_stands_as_received_and_is_kept_in_the_de
     assert stored["providerDetail"] == (
         "updatedOn '0001-01-01T00:00:00+01:00' not usable; updatedOn '0001-01-01T00:00:00+01:00' not usable"
     )
+
+
+def test_comapi_a_message_known_only_from_webhooks_keeps_their_metadata_and_reference(
+    callbacks: Any, status_api: Any, env: pytest.MonkeyPatch
+) -> None:
+    env.setenv("REFERENCE_KEY", "orderId")
+    sent, delivered = comapi_envelope("message.sent", "sent", "e1"), comapi_envelope()
+    for event in (sent, delivered):
+        event["payload"]["metadata"] = {"orderId": "order-1234", "items": [1, 2]}
+    code, answer = comapi_post(callbacks, [delivered, sent])
+    assert (code, answer) == (200, {"accepted": 2, "duplicates": 0, "ignored": 0})
+    status = status_of(status_api, "comapi", MESSAGE_ID)
+    assert (status["status"], status["metadata"], status["reference"]) == (
+        "delivered",
+        {"orderId": "order-1234", "items": "[1,2]"},
+        "order-1234",
+    )
+    _, _, listed = get(status_api, "/v1/messages", reference="order-1234")
+    assert [m["messageId"] for m in listed["messages"]] == [MESSAGE_ID]

@@ -12,8 +12,6 @@
 from textstatus.api.errors import ErrorResponse, error_response, install_error_handlers
 from textstatus.api.models import (
     MAX_MESSAGES_PER_REGISTRATION,
-    MAX_METADATA_ENTRIES,
-    MAX_REFERENCE_LENGTH,
     PROVIDER_PATTERN,
     CallbackAck,
     MessageEvent,
@@ -48,6 +46,7 @@ from textstatus.api.paging import (
     encode_recipients_cursor,
 )
 from textstatus.api.resolver import MAX_CALLBACK_BYTES, MAX_REQUEST_BYTES, Resolver, any_query_parameters
+from textstatus.correlation import MAX_METADATA_ENTRIES, MAX_REFERENCE_LENGTH
 
 __all__ = [
     "API_KEY",

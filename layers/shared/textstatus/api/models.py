@@ -5,11 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from textstatus.clock import iso
-from textstatus.events import MESSAGE_ID_PATTERN, REFERENCE_PATTERN
+from textstatus.correlation import MAX_METADATA_ENTRIES, MetadataKey, MetadataValue, Reference
+from textstatus.events import MESSAGE_ID_PATTERN
 from textstatus.providers.base import Recipient
 from textstatus.store import HistoryEntry, StatusRecord
 
@@ -30,8 +31,17 @@ class MessageStatus(_CamelModel):
     provider_detail: str | None = None
     segments: dict[str, int] | None = None
     recipients: dict[str, int] | None = None
-    reference: str | None = Field(None, examples=["order-1234"])
-    metadata: dict[str, str] = Field(default_factory=dict)
+    reference: str | None = Field(
+        None,
+        description="The client reference given at registration; when none was, the entry named by "
+        "REFERENCE_KEY in the sender's correlation data, if set.",
+        examples=["order-1234"],
+    )
+    metadata: dict[str, str] = Field(
+        default_factory=dict,
+        description="The metadata given at registration; when none was, the sender's correlation data "
+        "the provider echoed (Wunderkind's callbackData, Comapi's metadata), within the same limits.",
+    )
     source: str = Field(examples=["callback"])
     provider_event_at: str | None = None
     created_at: str
@@ -121,13 +131,9 @@ class RecipientListPending(_CamelModel):
 
 
 PROVIDER_PATTERN = r"^[a-z]{1,32}$"
-MAX_REFERENCE_LENGTH = 256
-MAX_METADATA_ENTRIES = 20
 # A batch send response (Comapi's) names at most this many messages: each one is a conditional
 # write in one transaction, and a request must finish well inside the function's timeout.
 MAX_MESSAGES_PER_REGISTRATION = 100
-MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-MetadataValue = Annotated[str, StringConstraints(max_length=256)]
 
 
 class RegisterRequest(_CamelModel):
@@ -137,9 +143,7 @@ class RegisterRequest(_CamelModel):
 
     provider: str = Field(pattern=PROVIDER_PATTERN, examples=["wunderkind"])
     message_id: str | None = Field(None, pattern=MESSAGE_ID_PATTERN, examples=["f9eea82a-ce63-4dfa-ae8e-09b891f446cc"])
-    reference: str | None = Field(
-        None, pattern=REFERENCE_PATTERN, min_length=1, max_length=MAX_REFERENCE_LENGTH, examples=["order-1234"]
-    )
+    reference: Reference | None = Field(None, examples=["order-1234"])
     metadata: dict[MetadataKey, MetadataValue] | None = Field(None, max_length=MAX_METADATA_ENTRIES)
     send_response: dict[str, Any] | Annotated[list[Any], Field(max_length=MAX_MESSAGES_PER_REGISTRATION)] | None = (
         Field(

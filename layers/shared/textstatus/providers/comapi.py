@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from textstatus.config import ProviderSettings, Secret
+from textstatus.correlation import read_correlation
 from textstatus.errors import CallbackAuthenticationError, InvalidCallbackError, InvalidRequestError
 from textstatus.events import Observation
 from textstatus.observability import count, logger
@@ -67,9 +68,15 @@ class ComapiAdapter(ProviderAdapter):
             about=message_id,
             headers={"Accept": "application/json", "Authorization": f"Bearer {self.settings.token.reveal()}"},
         )
-        return None if answer is None else self._message_observation(message_id, answer, now)
+        if answer is None:
+            return None
+        # The message's `metadata` is what the sender gave at send time: correlation data.
+        correlation = read_correlation(self.name, message_id, answer.metadata)
+        return self._message_observation(message_id, answer, now, correlation=correlation)
 
-    def _message_observation(self, message_id: str, message: ComapiMessage, now: datetime) -> Observation | None:
+    def _message_observation(
+        self, message_id: str, message: ComapiMessage, now: datetime, **extra: Any
+    ) -> Observation | None:
         """A message resource (Get Status, or the 201 send response) as an observation."""
         if message.status is None:
             return None
@@ -80,6 +87,7 @@ class ComapiAdapter(ProviderAdapter):
             event_at or now,
             provider_gave_time=event_at is not None,
             detail=join_detail(describe(message.status_details), *notes),
+            **extra,
         )
 
     # Webhooks ------------------------------------------------------------------------------
@@ -148,6 +156,7 @@ class ComapiAdapter(ProviderAdapter):
             provider_gave_time=event_at is not None,
             detail=join_detail(describe(channel.details), *notes),
             provider_event_id=event.event_id,
+            correlation=read_correlation(self.name, event.payload.id, event.payload.metadata),
         )
 
     # Registration ----------------------------------------------------------------------------

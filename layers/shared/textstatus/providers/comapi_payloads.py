@@ -47,6 +47,8 @@ class ComapiEventPayload(Payload):
     id: MessageId
     details: Annotated[ComapiDetails, BeforeValidator(_object_or_empty)] = Field(default_factory=ComapiDetails)
     updated_on: Any = Field(None, alias="updatedOn")
+    # The `metadata` sent with the message, echoed: correlation data, read whatever its shape.
+    metadata: Any = None
 
     @property
     def sms(self) -> ComapiSmsStatus:
@@ -73,6 +75,7 @@ class ComapiMessage(Payload):
     updated_on: Any = Field(None, alias="_updatedOn")
     sent_on: Any = Field(None, alias="sentOn")
     status_details: Any = Field(None, alias="statusDetails")
+    metadata: Any = None
 
 
 class ComapiStatus(ComapiMessage):

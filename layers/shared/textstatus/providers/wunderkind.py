@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from pydantic import AliasChoices, Field
 
 from textstatus.config import ProviderSettings, Secret
+from textstatus.correlation import read_correlation
 from textstatus.errors import CallbackAuthenticationError
 from textstatus.events import Observation
 from textstatus.providers.base import Outcome, ProviderAdapter, SentMessage, SentMessages
@@ -25,11 +26,13 @@ from textstatus.status import Reason, Status
 
 class WunderkindCallback(Payload):
     """The callback's JSON. The docs spell it `messageID`; the status API `messageId`: both are
-    accepted. Phone, email and callbackData are personal or the sender's own data: not read."""
+    accepted. Phone and email are personal: never read. `callbackData` is the sender's own JSON
+    string, read as correlation data (whatever its shape: it never fails the callback)."""
 
     described: ClassVar[str] = "a Wunderkind callback"
     message_id: MessageId = Field(validation_alias=AliasChoices("messageID", "messageId"))
     status: Word
+    callback_data: Any = Field(None, alias="callbackData")
 
 
 class WunderkindStatus(Payload):
@@ -110,5 +113,7 @@ class WunderkindAdapter(ProviderAdapter):
 
     def parse_callback(self, request: CallbackRequest, received_at: datetime) -> ParsedCallback:
         callback = self.read_callback(WunderkindCallback, load_json(request.body, "the callback body"))
+        correlation = read_correlation(self.name, callback.message_id, callback.callback_data, encoded=True)
         # Wunderkind gives no event time: the time we received it stands in.
-        return ParsedCallback([self.observe(callback.message_id, callback.status, received_at)])
+        observation = self.observe(callback.message_id, callback.status, received_at, correlation=correlation)
+        return ParsedCallback([observation])

@@ -10,7 +10,8 @@ days), so every read filters expired items out.
 Two sparse global secondary indexes:
 - `due-index` (`dueShard`, `nextPollAt`): only non-final messages carry `dueShard`, so the
   poller reads exactly the due work, sharded to spread the write load;
-- `reference-index` (`reference`, `createdAt`): only messages registered with a reference.
+- `reference-index` (`reference`, `createdAt`): only messages with a reference (registered with
+  one, or given one by their correlation data).
 """
 
 from __future__ import annotations
@@ -113,6 +114,22 @@ def status_attributes(event: ReceivedEvent, now: datetime, expires_at: int) -> d
     return attributes
 
 
+def correlation_attributes(observation: Observation) -> dict[str, Any]:
+    """What the sender's correlation data that came with a report adds to its message, each only
+    where the message has none (`Update.set_if_absent`): the data, and the reference it names.
+
+    `correlation` is kept apart from `metadata`, which only a registration sets: the API shows the
+    registration's metadata when it gave any (registration wins, whichever came first), else this.
+    """
+    correlation = observation.correlation
+    if correlation is None:
+        return {}
+    attributes: dict[str, Any] = {"correlation": dict(correlation.metadata)}
+    if correlation.reference is not None:
+        attributes["reference"] = correlation.reference
+    return attributes
+
+
 def due_attributes(provider: str, message_id: str, next_poll_at: datetime | None) -> dict[str, Any]:
     """The due index's attributes: set for a message to poll, removed (None) otherwise."""
     if next_poll_at is None:
@@ -138,7 +155,7 @@ def status_record(item: Item) -> StatusRecord:
         segments=item.get("segments"),
         recipients=item.get("recipients"),
         reference=item.get("reference"),
-        metadata=item.get("metadata") or {},
+        metadata=item.get("metadata") or item.get("correlation") or {},
         registered_at=_time(item.get("registeredAt")),
         last_polled_at=_time(item.get("lastPolledAt")),
         next_poll_at=_time(item.get("nextPollAt")),

@@ -7,13 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from textstatus.clock import iso
-from textstatus.events import ReceivedEvent
+from textstatus.events import Observation, ReceivedEvent
 from textstatus.store.encoding import (
     DUE_INDEX,
     EVENT_PREFIX,
     REFERENCE_INDEX,
     STATUS_SK,
     DueCursor,
+    Item,
+    correlation_attributes,
     due_attributes,
     due_message,
     event_item,
@@ -157,6 +159,8 @@ class Messages(Table):
             old = failed.old
             if old.get("status") == observation.status.value and str(old.get("orderKey", "")) < observation.order_key:
                 self._refresh(update, values)
+            else:
+                self._keep_correlation(observation, old)
             return None
         return status_record(from_item(response.get("Attributes", {})))
 
@@ -187,11 +191,29 @@ class Messages(Table):
         try:
             with dynamodb_errors():
                 response = self._client.update_item(
-                    **update.params(self._table, condition="attribute_not_exists(pk)", return_values="ALL_NEW")
+                    **update.params(self._table, condition="attribute_not_exists(pk)", return_values="ALL_NEW"),
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-        except ConditionFailedError:
+        except ConditionFailedError as failed:
+            self._keep_correlation(observation, failed.old)
             return None
         return status_record(from_item(response.get("Attributes", {})))
+
+    def _keep_correlation(self, observation: Observation, old: Item) -> None:
+        """A report that changed nothing still brings its correlation data (and the reference it
+        names) to a message that has none: one more write, at most once per message."""
+        attributes = correlation_attributes(observation)
+        if not attributes or not old or "correlation" in old:
+            return
+        update = Update(message_key(observation.provider, observation.message_id), self._clock())
+        for name, value in attributes.items():
+            update.set_if_absent(name, value)
+        condition = "attribute_exists(pk) AND attribute_not_exists(correlation)"
+        try:
+            with dynamodb_errors():
+                self._client.update_item(**update.params(self._table, condition=condition))
+        except ConditionFailedError:
+            pass  # another report brought it meanwhile, or the message is gone
 
     def touch_polled(self, provider: str, message_id: str, polled_at: datetime) -> StatusRecord | None:
         """Record that the provider was asked (a lookup that changed nothing); the record, or
@@ -253,6 +275,8 @@ class Messages(Table):
         update = Update(message_key(observation.provider, observation.message_id), now)
         update.changed_by = observation.event_id
         update.set_all(status_attributes(event, now, self._expires_at(now)))
+        for name, value in correlation_attributes(observation).items():
+            update.set_if_absent(name, value)
         final = observation.status.final
         due = due_attributes(observation.provider, observation.message_id, None if final else next_poll_at)
         for name, value in due.items():

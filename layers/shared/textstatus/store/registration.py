@@ -20,6 +20,8 @@ TRANSACTION_LIMIT = 100
 # Each message is two items of a transaction: its event and its status.
 MESSAGES_PER_TRANSACTION = TRANSACTION_LIMIT // 2
 TRANSACTION_ATTEMPTS = 5
+# Set on a message whose reference a registration gave (a reference from correlation data has none).
+REFERENCE_REGISTERED = "referenceRegistered"
 
 
 class MessageStore(Messages):
@@ -36,8 +38,9 @@ class MessageStore(Messages):
 
         A new message is created with its first status from `event`. A message already tracked
         (an earlier registration, or a callback that beat it) gains the reference and metadata
-        if it had none, and `event` is applied through the ordering rule like any other (so a
-        send response's `failed` replaces a callback's `sent`, and never the other way round).
+        if no registration gave it any (`_adopt`), and `event` is applied through the ordering
+        rule like any other (so a send response's `failed` replaces a callback's `sent`, and never
+        the other way round).
         """
         stored, _ = self.record_event(event)
         now = self._clock()
@@ -153,6 +156,7 @@ class MessageStore(Messages):
         update.set("registeredAt", iso(now))
         if reference is not None:
             update.set("reference", reference)
+            update.set(REFERENCE_REGISTERED, True)
         if metadata:
             update.set("metadata", dict(metadata))
         return update
@@ -160,22 +164,45 @@ class MessageStore(Messages):
     def _adopt(
         self, existing: Item, reference: str | None, metadata: Mapping[str, str] | None, now: datetime
     ) -> StatusRecord:
-        """Mark an already tracked message as registered, keeping any reference it has.
+        """Mark an already tracked message as registered, keeping the reference and metadata a
+        registration gave it: the first registration's stay, a later one only adds what none gave.
 
-        No write at all when there is nothing to add (a repeated registration).
+        Registration wins over correlation data: the message's `metadata` is only ever a
+        registration's (correlation data is kept apart), and a reference the message has from its
+        correlation data (no registration marked it) gives way to the registration's; the write
+        is conditional on no registration having claimed the reference meanwhile. No write at all
+        when there is nothing to add (a repeated registration).
         """
         additions: dict[str, Any] = {}
         if "registeredAt" not in existing:
             additions["registeredAt"] = iso(now)
-        if reference is not None and "reference" not in existing:
-            additions["reference"] = reference
         if metadata and "metadata" not in existing:
             additions["metadata"] = dict(metadata)
-        if not additions:
+        claim = reference is not None and _reference_unclaimed(existing)
+        if not additions and not claim:
             return status_record(existing)
         update = Update({"pk": to_attr(existing["pk"]), "sk": to_attr(existing["sk"])}, now)
         for name, value in additions.items():
             update.set_if_absent(name, value)
-        with dynamodb_errors():
-            response = self._client.update_item(**update.params(self._table, return_values="ALL_NEW"))
+        condition = None
+        if claim:
+            update.set("reference", reference)
+            update.set(REFERENCE_REGISTERED, True)
+            condition = f"attribute_not_exists({REFERENCE_REGISTERED})"
+        try:
+            with dynamodb_errors():
+                response = self._client.update_item(
+                    **update.params(self._table, condition=condition, return_values="ALL_NEW"),
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ConditionFailedError as failed:
+            return self._adopt(failed.old, reference, metadata, now)  # another registration's reference came first
         return status_record(from_item(response.get("Attributes", {})))
+
+
+def _reference_unclaimed(existing: Item) -> bool:
+    """No registration gave the message a reference: it has none, or only one from its correlation
+    data (`REFERENCE_KEY`; a message without correlation data cannot have that)."""
+    if existing.get(REFERENCE_REGISTERED):
+        return False
+    return "reference" not in existing or "correlation" in existing
