@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
     from textstatus.polling import Poller
+    from textstatus.reports import Reports
     from textstatus.subscriptions import SubscriptionStore
 
 
@@ -65,6 +66,13 @@ def poller() -> Poller:
 
 
 @cache
+def reports() -> Reports:
+    from textstatus.reports import Reports  # only the status API needs it
+
+    return Reports(store())
+
+
+@cache
 def subscriptions() -> SubscriptionStore:
     from textstatus.subscriptions import SubscriptionStore  # only the webhook functions need it
 
@@ -73,7 +81,7 @@ def subscriptions() -> SubscriptionStore:
 
 def reset() -> None:
     """Forget everything built (tests; the local stack after a settings change)."""
-    for built in (dynamodb, store, tracker, poller, subscriptions):
+    for built in (dynamodb, store, tracker, poller, reports, subscriptions):
         built.cache_clear()
     registry.reset()
     config.reset()

@@ -246,4 +246,5 @@ class Messages(Table):
         update.set_all(status_attributes(event, now, self._expires_at(now)))
         final = observation.status.final
         update.set_all(due_attributes(observation.provider, observation.message_id, None if final else next_poll_at))
+        update.final_at = event.received_at if final else None
         return update
