@@ -4,6 +4,7 @@
 - `errors`: the one error shape, and every error mapped to it once;
 - `openapi`: what the OpenAPI document says each route can answer, and the API key scheme;
 - `paging`: opaque cursors for listing by reference;
+- `reports`: the outcomes report's resource, and what its route can answer;
 - `resolver`: the resolver every function uses, with the checks made before routing (body size,
   content type, unknown query parameters) in one place, so no route can forget them.
 """
@@ -34,6 +35,7 @@ from textstatus.api.openapi import (
     documented,
 )
 from textstatus.api.paging import MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from textstatus.api.reports import REPORT_ROUTE_RESPONSES, OutcomesReport, outcomes_report
 from textstatus.api.resolver import MAX_CALLBACK_BYTES, MAX_REQUEST_BYTES, Resolver, any_query_parameters
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "MAX_REQUEST_BYTES",
     "PROVIDER_BAD_GATEWAY",
     "PROVIDER_PATTERN",
+    "REPORT_ROUTE_RESPONSES",
     "STATUS_ROUTE_RESPONSES",
     "CallbackAck",
     "ErrorResponse",
@@ -55,6 +58,7 @@ __all__ = [
     "MessageHistory",
     "MessageList",
     "MessageStatus",
+    "OutcomesReport",
     "RegisterRequest",
     "Resolver",
     "TrackedMessage",
@@ -68,4 +72,5 @@ __all__ = [
     "install_error_handlers",
     "message_event",
     "message_status",
+    "outcomes_report",
 ]
