@@ -748,7 +748,7 @@ def _sign(raw: bytes) -> str:
 
 @dataclass
 class Measured:
-    usage: dict[str, Usage]  # by provider, and "idle poller run"
+    usage: dict[str, Usage]  # by provider, "idle poller run" and the outcomes report
     counts: dict[str, int]  # messages per provider
     finals: dict[str, Counter[str]]  # final statuses reached, per provider
 
@@ -804,10 +804,18 @@ def _measure(meter: Meter, count: int) -> Measured:
                 with meter.tagged("idle poller run"):
                     run.poll()
                 ids = {}
+                started = datetime.now(UTC)
                 for provider in PROVIDERS:
                     with meter.tagged(provider):
                         ids[provider] = getattr(run, provider)(count)
                         lookup_all(run, provider, ids[provider])
+                with meter.tagged(REPORT):  # not per message: what one report over them all reads
+                    window = {"from": _iso(started), "to": _iso(datetime.now(UTC) + timedelta(seconds=1))}
+                    for provider in PROVIDERS:
+                        query = {"provider": provider, **window}
+                        code, body = run.api("client", "GET", "/v1/reports/outcomes", query=query)
+                        assert code == 200, body
+                        assert body["messages"] == count, body
                 finals = {
                     provider: Counter(
                         str((meter.stored({"pk": {"S": f"MSG#{provider}#{m}"}, "sk": {"S": "STATUS"}}) or {})
@@ -828,6 +836,9 @@ def _measure(meter: Meter, count: int) -> Measured:
     if delivered == 0:
         raise RuntimeError("no webhook reached the receiver")
     return Measured(dict(meter.usage), dict.fromkeys(PROVIDERS, count), finals)
+
+
+REPORT = "outcomes report"
 
 
 def lookup_all(run: Run, provider: str, message_ids: list[str]) -> None:
@@ -1003,6 +1014,14 @@ def report(measured: Measured, out: Any) -> float:
         f"Fixed, not per message: the poller's schedule, {FIXED_POLLER_RUNS_PER_MONTH:,} runs a month; an idle run "
         f"here {sum(idle.billed_ms.values())} ms, {idle.read_units:.1f} read units: about ${idle_cost:.2f} a month "
         "(the runs above are these same runs, with work)."
+    )
+    reported = usage[REPORT]
+    report_units = reported.read_units / sum(counts.values())
+    line(
+        f"The outcomes report (GET /v1/reports/outcomes), once per provider over its messages: {report_units:.2f} "
+        f"read units per message reported, ${report_units * prices.DYNAMODB_READ_UNITS_PER_MILLION:.3f} per million "
+        f"messages reported, plus one request and {sum(reported.billed_ms.values()) // len(PROVIDERS)} ms of Lambda "
+        "per report; its index costs the created-index put above, one per message."
     )
     line()
     line("The options that cost more (template parameters), each alone, for the blend:")

@@ -14,7 +14,7 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -342,6 +342,8 @@ class LocalStack:
             f'-d \'{{"provider": "wunderkind", "messageId": "{DEMO_MESSAGE_ID}", "reference": "order-1234"}}\'',
             f"  curl -s {url}/v1/messages/wunderkind/{DEMO_MESSAGE_ID} -H 'x-api-key: {key}'",
             f"  curl -s {url}/v1/messages/wunderkind/{DEMO_MESSAGE_ID}/events -H 'x-api-key: {key}'",
+            "The outcomes report for Wunderkind over the last week (the demo message included):",
+            f"  curl -s '{url}/v1/reports/outcomes?{report_query(datetime.now(UTC))}' -H 'x-api-key: {key}'",
             "",
             "Webhooks: subscribe the local receiver, then start it with the secret the answer shows:",
             f"  curl -s -X POST {url}/v1/subscriptions -H 'x-api-key: {key}' -H 'Content-Type: application/json' "
@@ -351,6 +353,13 @@ class LocalStack:
             "Ctrl-C stops everything.",
         ]
         return "\n".join(lines)
+
+
+def report_query(now: datetime) -> str:
+    """The banner's report: Wunderkind's messages from six days before today (UTC) to tomorrow."""
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start, end = today - timedelta(days=6), today + timedelta(days=1)
+    return f"provider=wunderkind&from={start:%Y-%m-%dT%H:%M:%SZ}&to={end:%Y-%m-%dT%H:%M:%SZ}"
 
 
 def settings_from_environment() -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""The client API: a message's status, history and recipients, registration, lookup by reference."""
+"""The client API: a message's status, history and recipients, registration, lookup by reference, the
+outcomes report."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from textstatus import api, runtime
+from textstatus import api, reports, runtime
 from textstatus.events import MESSAGE_ID_PATTERN, REFERENCE_PATTERN
 from textstatus.observability import logger, metrics
 
@@ -181,6 +182,41 @@ def list_messages_by_reference(
         messages=[api.message_status(item) for item in items],
         next_cursor=api.encode_cursor(items[-1]) if more and items else None,
     )
+
+
+@app.get(
+    "/v1/reports/outcomes",
+    responses=api.documented(200, api.OutcomesReport, "The report", api.REPORT_ROUTE_RESPONSES),
+    tags=["reports"],
+    security=api.API_KEY,
+)
+def get_outcomes_report(
+    provider: Annotated[
+        str, Query(pattern=api.PROVIDER_PATTERN, description="usajobs, comapi, govdelivery or wunderkind")
+    ],
+    from_: Annotated[
+        str,
+        Query(
+            alias="from",
+            pattern=reports.TIME_PATTERN,
+            description="The window's start (included): ISO 8601 with its offset, e.g. 2026-11-01T00:00:00Z",
+        ),
+    ],
+    to: Annotated[
+        str,
+        Query(
+            pattern=reports.TIME_PATTERN,
+            description="The window's end (excluded), after `from` and at most 31 days from it",
+        ),
+    ],
+) -> api.OutcomesReport:
+    """What became of the messages of one provider created in a window: counts per status and reason,
+    the delivered share, the time to a final status, and the messages still without one."""
+    logger.append_keys(provider=provider)
+    start, end = reports.window(from_, to)
+    context = app.lambda_context
+    report = runtime.reports().outcomes(provider, start, end, context.get_remaining_time_in_millis)
+    return api.outcomes_report(report)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -365,3 +366,83 @@ def test_a_subscribed_receiver_gets_every_change_of_a_message_signed_and_in_orde
         assert receiver.refused == []
     finally:
         receiver.stop()
+
+
+# The outcomes report ----------------------------------------------------------------------------
+
+
+def test_the_outcomes_report_counts_delivered_failed_and_in_flight_messages_exactly(stack: Stack) -> None:
+    """Wunderkind messages whose callbacks come from the simulator: the report over a window holding
+    exactly them, every number checked against what the API says of each message."""
+    from local.stack import DEMO_MESSAGE_ID
+
+    # The demo message the stack sends at start is created by its first callback: before the window.
+    wait_for(lambda: stack.call("GET", f"/v1/messages/wunderkind/{DEMO_MESSAGE_ID}").status_code == 200)
+    start = datetime.now(UTC)
+    plans = {
+        "delivered-1": [["SENDING", 0], ["DELIVERED", 0.5]],
+        "delivered-2": [["PENDING_TO_SEND", 0], ["DELIVERED", 1]],
+        "failed": [["SENDING", 0], ["FAILED_TO_SEND", 0.5]],
+        "undelivered": [["SENDING", 0], ["FAILED_TO_DELIVERY", 1]],
+        "in-flight": [["SENDING", 0]],
+    }
+    ids = {name: stack.sim("POST", "/_sim/messages", json={"plan": plan})["messageId"] for name, plan in plans.items()}
+    for message_id in ids.values():
+        registered = stack.call("POST", "/v1/messages", json={"provider": "wunderkind", "messageId": message_id})
+        assert registered.status_code == 201, registered.text
+    finals = {name: final_status(stack, message_id) for name, message_id in ids.items() if name != "in-flight"}
+    in_flight = wait_for(lambda: (s := status_of(stack, ids["in-flight"]))["status"] == "sending" and s)
+    end = datetime.now(UTC) + timedelta(seconds=1)
+
+    window = {"provider": "wunderkind", "from": start.isoformat(), "to": end.isoformat()}
+    response = stack.call("GET", "/v1/reports/outcomes", params=window)
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["messages"], report["complete"], report["coveredTo"]) == (5, True, report["to"])
+    assert {status: n for status, n in report["statuses"].items() if n} == {
+        "sending": 1,
+        "failed": 1,
+        "undelivered": 1,
+        "delivered": 2,
+    }
+    assert report["reasons"] == [
+        {"status": "sending", "reason": None, "count": 1},
+        {"status": "failed", "reason": "provider_error", "count": 1},
+        {"status": "undelivered", "reason": "carrier_error", "count": 1},
+        {"status": "delivered", "reason": None, "count": 2},
+    ]
+    assert report["deliveredShare"] == 2 / 5
+    # Each final message's time: from its createdAt to the receipt of the event that made it final.
+    times = sorted(time_to_final(stack, final) for final in finals.values())
+    assert report["timeToFinal"] == {
+        "messages": 4,
+        "medianSeconds": times[1],  # nearest rank: ceil(0.5 x 4) = 2nd
+        "p95Seconds": times[3],  # ceil(0.95 x 4) = 4th
+    }
+    assert report["pending"] == 1
+    assert report["oldestPending"] == [
+        {"messageId": ids["in-flight"], "status": "sending", "createdAt": in_flight["createdAt"]}
+    ]
+
+
+def final_status(stack: Stack, message_id: str) -> dict[str, Any]:
+    final: dict[str, Any] = wait_for(lambda: (s := status_of(stack, message_id))["final"] and s)
+    return final
+
+
+def time_to_final(stack: Stack, status: dict[str, Any]) -> float:
+    history = stack.call("GET", f"/v1/messages/wunderkind/{status['messageId']}/events").json()["events"]
+    (final,) = [e for e in history if e["changedStatus"] and e["status"] == status["status"]]
+    elapsed = datetime.fromisoformat(final["receivedAt"]) - datetime.fromisoformat(status["createdAt"])
+    return max(elapsed, timedelta(0)) / timedelta(seconds=1)
+
+
+def test_the_banners_report_curl_works_as_printed(stack: Stack) -> None:
+    banner = (stack.state_file.parent / "stack.log").read_text()
+    (line,) = [line for line in banner.splitlines() if "/v1/reports/outcomes?" in line]
+    url = line.split("'")[1]
+    assert url.startswith(stack.api)
+    response = stack.call("GET", url[len(stack.api) :])
+    assert response.status_code == 200, response.text
+    assert response.json()["complete"] is True

@@ -30,7 +30,7 @@ def test_every_route_documents_the_error_shape_and_the_status_routes_the_api_key
     assert "GatewayMessage" not in document["components"]["schemas"]  # API Gateway answers in the error shape too
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            status_route = path.startswith(("/v1/messages", "/v1/subscriptions"))
+            status_route = path.startswith(("/v1/messages", "/v1/subscriptions", "/v1/reports"))
             errors = {code for code in operation["responses"] if code.startswith(("4", "5"))}
             # API Gateway's own answers, possible on every route (403 where the API key is needed).
             gateway = {"404", "413", "429", "502", "504"} | ({"403"} if status_route else set())

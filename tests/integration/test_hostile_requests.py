@@ -377,6 +377,21 @@ CORPUS = [
     Hostile("subscription-delete-unknown", "DELETE", "/v1/subscriptions/nope"),
     Hostile("subscription-rotate-unknown", "POST", "/v1/subscriptions/nope/rotate-secret"),
     Hostile("subscription-deliveries-limit", "GET", "/v1/subscriptions/nope/deliveries", query={"limit": "0"}),
+    # /v1/reports/outcomes: a window that is not one, or too long
+    Hostile(
+        "report-huge-window",
+        "GET",
+        "/v1/reports/outcomes",
+        query={"provider": "wunderkind", "from": "0001-01-01T00:00:00Z", "to": "9999-12-31T23:59:59Z"},
+        codes=(400,),
+    ),
+    Hostile(
+        "report-sql-in-provider",
+        "GET",
+        "/v1/reports/outcomes",
+        query={"provider": "wunderkind' OR 1=1", "from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"},
+        codes=(422,),
+    ),
 ]
 
 

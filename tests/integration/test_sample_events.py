@@ -23,6 +23,7 @@ EXPECTED_STATUS = {
     "status_api/register.json": 201,
     "status_api/register_send_response_wunderkind.json": 201,
     "status_api/list_by_reference.json": 200,
+    "status_api/get_outcomes_report.json": 200,
     "callbacks/wunderkind_delivered_post.json": 200,
     "callbacks/wunderkind_failed_put.json": 200,
     "callbacks/wunderkind_bad_credentials.json": 401,

@@ -46,7 +46,7 @@ def test_status_routes_need_the_api_key_and_callbacks_do_not(transformed: dict[s
     for route in routes:
         method = paths[route.path][route.method.lower()]
         needs_key = {"api_key": []} in method.get("security", [])
-        assert needs_key is route.path.startswith(("/v1/messages", "/v1/subscriptions")), f"{route.method} {route.path}"
+        assert needs_key is route.path.startswith(CLIENT_PREFIXES), f"{route.method} {route.path}"
     # Nothing the template does not route.
     assert {(path, verb.upper()) for path, verbs in paths.items() for verb in verbs} == {
         (route.path, route.method) for route in routes
@@ -230,7 +230,7 @@ def test_notifications_stream_functions_queues_bus_alarms_and_outputs(transforme
 MODES = {name: sam.deployed(sam.transform(parameters), parameters) for name, parameters in sam.VARIANTS.items()}
 PROVIDER_CALLERS = {"StatusApiFunction", "PollerFunction", "CallbacksFunction"}
 IN_VPC = {"static-egress", "own-subnets"}
-CLIENT_PREFIXES = ("/v1/messages", "/v1/subscriptions")
+CLIENT_PREFIXES = ("/v1/messages", "/v1/subscriptions", "/v1/reports")
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))

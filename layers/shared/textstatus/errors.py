@@ -69,6 +69,13 @@ class StorageUnavailableError(TextStatusError):
     code = "ServiceUnavailable"
 
 
+class ReportTooLargeError(TextStatusError):
+    """A report whose window holds more messages than one request can read in time."""
+
+    code = "ReportTooLarge"
+    target = "to"
+
+
 class AwsRequestRefusedError(TextStatusError):
     """AWS refused a request for a reason that retrying will not fix (AccessDenied, a validation
     error): a deployment or code defect. Logged at error level with the action; answered 500."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from textstatus.polling import Poller
     from textstatus.recipients import Recipients
+    from textstatus.reports import Reports
     from textstatus.subscriptions import SubscriptionStore
 
 
@@ -73,6 +74,13 @@ def poller() -> Poller:
 
 
 @cache
+def reports() -> Reports:
+    from textstatus.reports import Reports  # only the status API needs it
+
+    return Reports(store())
+
+
+@cache
 def subscriptions() -> SubscriptionStore:
     from textstatus.subscriptions import SubscriptionStore  # only the webhook functions need it
 
@@ -81,7 +89,7 @@ def subscriptions() -> SubscriptionStore:
 
 def reset() -> None:
     """Forget everything built (tests; the local stack after a settings change)."""
-    for built in (dynamodb, store, tracker, recipients, poller, subscriptions):
+    for built in (dynamodb, store, tracker, recipients, poller, reports, subscriptions):
         built.cache_clear()
     registry.reset()
     config.reset()

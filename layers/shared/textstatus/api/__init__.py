@@ -5,6 +5,7 @@
 - `openapi`: what the OpenAPI document says each route can answer, and the API key scheme;
 - `paging`: opaque cursors for listing by reference and for recipient lists;
 - `function_url`: a Lambda function URL's request served as the REST request of the same route;
+- `reports`: the outcomes report's resource, and what its route can answer;
 - `resolver`: the resolver every function uses, with the checks made before routing (body size,
   content type, unknown query parameters) in one place, so no route can forget them.
 """
@@ -45,6 +46,7 @@ from textstatus.api.paging import (
     encode_cursor,
     encode_recipients_cursor,
 )
+from textstatus.api.reports import REPORT_ROUTE_RESPONSES, OutcomesReport, outcomes_report
 from textstatus.api.resolver import MAX_CALLBACK_BYTES, MAX_REQUEST_BYTES, Resolver, any_query_parameters
 from textstatus.correlation import MAX_METADATA_ENTRIES, MAX_REFERENCE_LENGTH
 
@@ -60,6 +62,7 @@ __all__ = [
     "MAX_REQUEST_BYTES",
     "PROVIDER_BAD_GATEWAY",
     "PROVIDER_PATTERN",
+    "REPORT_ROUTE_RESPONSES",
     "STATUS_ROUTE_RESPONSES",
     "CallbackAck",
     "ErrorResponse",
@@ -68,6 +71,7 @@ __all__ = [
     "MessageList",
     "MessageRecipient",
     "MessageStatus",
+    "OutcomesReport",
     "RecipientList",
     "RecipientListPending",
     "RecipientStatusFilter",
@@ -87,4 +91,5 @@ __all__ = [
     "message_event",
     "message_recipient",
     "message_status",
+    "outcomes_report",
 ]

@@ -46,6 +46,7 @@ _STATUS_BY_ERROR: list[tuple[type[errors.TextStatusError], HTTPStatus]] = [
     (errors.InvalidCallbackError, HTTPStatus.BAD_REQUEST),
     (errors.InvalidRequestError, HTTPStatus.BAD_REQUEST),
     (errors.StorageUnavailableError, HTTPStatus.SERVICE_UNAVAILABLE),
+    (errors.ReportTooLargeError, HTTPStatus.SERVICE_UNAVAILABLE),
     (errors.ProviderUnavailableError, HTTPStatus.SERVICE_UNAVAILABLE),
     (errors.ProviderError, HTTPStatus.BAD_GATEWAY),
 ]

@@ -7,11 +7,13 @@ One table. Under the partition key `MSG#<provider>#<messageId>`:
 Every item carries `expiresAt` (epoch seconds) for DynamoDB's TTL. TTL deletion is lazy (up to
 days), so every read filters expired items out.
 
-Two sparse global secondary indexes:
+Three sparse global secondary indexes:
 - `due-index` (`dueShard`, `nextPollAt`): only non-final messages carry `dueShard`, so the
   poller reads exactly the due work, sharded to spread the write load;
 - `reference-index` (`reference`, `createdAt`): only messages with a reference (registered with
-  one, or given one by their correlation data).
+  one, or given one by their correlation data);
+- `created-index` (`provider`, `createdAt`, keys only): every status item (no other item carries
+  both), for the outcomes report; neither key ever changes, so it costs one index write a message.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from textstatus.clock import iso, parse_iso
 from textstatus.events import Observation, ReceivedEvent, Source
 from textstatus.status import Reason, Status
-from textstatus.store.records import DueMessage, HistoryEntry, StatusRecord
+from textstatus.store.records import CreatedMessage, DueMessage, HistoryEntry, StatusRecord
 
 if TYPE_CHECKING:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -36,6 +38,7 @@ STATUS_SK = "STATUS"
 EVENT_PREFIX = "EVENT#"
 DUE_INDEX = "due-index"
 REFERENCE_INDEX = "reference-index"
+CREATED_INDEX = "created-index"
 # Changing this re-homes every non-final message; the poller reads all shards each run.
 POLL_SHARDS = 8
 
@@ -171,6 +174,20 @@ def due_message(item: Item) -> DueMessage:
         created_at=parse_iso(item["createdAt"]),
         poll_attempt=int(item.get("pollAttempt", 0)),
         next_poll_at=parse_iso(item["nextPollAt"]),
+    )
+
+
+def created_message(raw: Mapping[str, Any]) -> CreatedMessage:
+    """A status item as the outcomes report reads it (only its projected attributes), decoded
+    straight from the wire format: a report reads many of them, and this is its hot loop."""
+    reason = raw.get("reason", {}).get("S")
+    final_at = raw.get("finalAt", {}).get("S")
+    return CreatedMessage(
+        message_id=raw["messageId"]["S"],
+        status=Status(raw["status"]["S"]),
+        reason=Reason(reason) if reason else None,
+        created_at=parse_iso(raw["createdAt"]["S"]),
+        final_at=parse_iso(final_at) if final_at else None,
     )
 
 

@@ -284,4 +284,5 @@ class Messages(Table):
                 update.set(name, value)
             else:
                 update.set_if_absent(name, value)
+        update.final_at = event.received_at if final else None
         return update

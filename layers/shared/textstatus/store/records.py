@@ -64,6 +64,19 @@ class DueMessage:
     next_poll_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class CreatedMessage:
+    """What the outcomes report needs of one message: its current status, when it was created,
+    and when it reached its current final status (None while non-final, or for a message that
+    became final before `finalAt` was recorded)."""
+
+    message_id: str
+    status: Status
+    reason: Reason | None
+    created_at: datetime
+    final_at: datetime | None
+
+
 @dataclass(frozen=True)
 class Registration:
     record: StatusRecord

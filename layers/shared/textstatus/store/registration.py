@@ -13,6 +13,7 @@ from textstatus.events import ReceivedEvent
 from textstatus.store.encoding import Item, event_item, from_item, status_record, to_attr
 from textstatus.store.messages import Messages
 from textstatus.store.records import Registration, StatusRecord
+from textstatus.store.reports import CreatedMessages
 from textstatus.store.requests import ConditionFailedError, TransactionCanceledError, dynamodb_errors
 from textstatus.store.updates import Update
 
@@ -24,8 +25,9 @@ TRANSACTION_ATTEMPTS = 5
 REFERENCE_REGISTERED = "referenceRegistered"
 
 
-class MessageStore(Messages):
-    """The store: a message's reads and status updates (`Messages`), and its registration."""
+class MessageStore(Messages, CreatedMessages):
+    """The store: a message's reads and status updates (`Messages`), the outcomes report's reads
+    (`CreatedMessages`), and registration."""
 
     def register(
         self,

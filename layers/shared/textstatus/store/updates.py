@@ -15,8 +15,10 @@ if TYPE_CHECKING:
 
 class Update:
     """SET for values, REMOVE for None; with `changed_by`, a status change: its version, its
-    creation time if new, and the event that made it added to the item's `changedBy` set, all
-    in the same conditional request."""
+    creation time if new, the event that made it added to the item's `changedBy` set and, when
+    the new status is final, `finalAt` (when the event that made it was received: `final_at`),
+    all in the same conditional request. A later report of the same status (no `changed_by`)
+    leaves `finalAt` as it is."""
 
     def __init__(self, key: Key, now: datetime) -> None:
         self.key = key
@@ -27,6 +29,7 @@ class Update:
         self.values: dict[str, AttributeValueTypeDef] = {}
         self.attributes: dict[str, Any] = {}
         self.changed_by: str | None = None
+        self.final_at: datetime | None = None
 
     def set(self, name: str, value: Any) -> None:
         index = len(self.names)
@@ -55,6 +58,8 @@ class Update:
         item.update(createdAt=iso(self.now), version=1)
         if self.changed_by is not None:
             item["changedBy"] = {self.changed_by}
+            if self.final_at is not None:
+                item["finalAt"] = iso(self.final_at)
         return item
 
     def params(
@@ -70,6 +75,9 @@ class Update:
         if self.changed_by is not None:
             sets += ["createdAt = if_not_exists(createdAt, :now)", "version = if_not_exists(version, :zero) + :one"]
             values.update({":now": to_attr(iso(self.now)), ":zero": to_attr(0), ":one": to_attr(1)})
+            if self.final_at is not None:
+                sets.append("finalAt = :finalAt")
+                values[":finalAt"] = to_attr(iso(self.final_at))
         expression = "SET " + ", ".join(sets)
         if self.removes:
             expression += " REMOVE " + ", ".join(self.removes)
