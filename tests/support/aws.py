@@ -61,7 +61,7 @@ def api_event(
         raw = body.encode()
     else:
         raw = json.dumps(body).encode()
-    header_list = [("Content-Type", "application/json"), *(headers or {}).items()]
+    header_list = list({"Content-Type": "application/json", **(headers or {})}.items())
     return proxy_event(
         route,
         method,

@@ -41,8 +41,9 @@ def parse_json(raw: bytes | str) -> Any:
     the field that holds it is simply not a usable number, and one element of a batch holding
     one does not make the whole body unreadable. Deep nesting (RecursionError) is a body we
     cannot read, never an unexpected error. Bytes must be UTF-8 (a UTF-8 byte order mark is
-    allowed): `json.loads` would also read UTF-16 and UTF-32. `NaN` and `Infinity` are not JSON;
-    a number too large for a float (1e999) is kept as its text, like a huge integer.
+    allowed): `json.loads` would also read UTF-16 and UTF-32. `NaN`, `Infinity` and 1e999 are
+    read as floats that no provider value accepts (each field that holds one is unusable, the
+    rest of the body is kept).
     """
     if isinstance(raw, bytes):
         try:
@@ -50,22 +51,13 @@ def parse_json(raw: bytes | str) -> Any:
         except UnicodeDecodeError:
             raise ValueError("the body is not UTF-8") from None
     try:
-        return json.loads(raw, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_not_json)
+        return json.loads(raw, parse_int=_bounded_int)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
 
 
 def _bounded_int(text: str) -> int | str:
     return int(text) if len(text.lstrip("-")) <= _MAX_INT_DIGITS else text
-
-
-def _finite_float(text: str) -> float | str:
-    value = float(text)
-    return value if math.isfinite(value) else text
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 _MAX_INT_DIGITS = 4000
