@@ -62,6 +62,8 @@ def test_govdelivery_callbacks_in_form_or_json_name_the_message_from_its_url(bod
         f"{TMS}/messages/sms/165532/recipients/a%20b",
         f"{TMS}/messages/sms/165532/recipients/{'9' * 200}",
         "http://[",
+        f"{TMS}/messages/sms/165532/recipients/",
+        f"{TMS}/messages/sms/165532/recipients/../../x",
     ],
 )
 def test_govdelivery_a_recipient_id_we_cannot_use_is_left_out(recipient_url: str) -> None:
@@ -133,3 +135,21 @@ def test_govdelivery_confirm_answers_only_what_tms_said(monkeypatch: pytest.Monk
     assert GovdeliveryAdapter.confirms_reports is True
     assert ComapiAdapter.confirms_reports is False
     assert UsajobsAdapter.confirms_reports is False
+
+
+def test_govdelivery_phone_numbers_and_emails_in_a_callback_are_masked_before_they_are_kept() -> None:
+    """A carrier's error text quotes the number; the recipient's URL may be mangled: neither a
+    phone number nor an email reaches the stored detail."""
+    fields = {
+        **FIELDS,
+        "recipient_url": f"{TMS}/messages/sms/165532/recipients/%2B12025550177",
+        "error_message": "The 'To' number +12025550199 is not valid; bad 202-555-0188, mail joe@example.com",
+    }
+    request = tms_request(urlencode(fields).encode(), "application/x-www-form-urlencoded")
+    (observation,) = govdelivery_adapter().parse_callback(request, NOW).observations
+    detail = observation.provider_detail or ""
+    for personal in ("2025550199", "2025550188", "2025550177", "joe@example.com", "555-0188"):
+        assert personal not in detail.replace("-", "")
+        assert personal not in detail
+    assert "*******0199" in detail
+    assert "[email]" in detail

@@ -15,8 +15,9 @@ from local.simulators.govdelivery import FAILURE_MESSAGES, GovdeliverySimulator
 from tests.support.adapters import govdelivery_adapter
 from tests.support.payloads import tms_recipients
 from textstatus.errors import ProviderBadResponseError, ProviderRejectedRequestError, ProviderUnavailableError
+from textstatus.personal import masked_phone
 from textstatus.providers.base import Recipient
-from textstatus.providers.govdelivery_recipients import masked_phone, next_page
+from textstatus.providers.govdelivery_recipients import next_page
 from textstatus.status import Reason, Status
 
 # The simulators stamp their times with the real clock.
@@ -208,3 +209,24 @@ def test_govdelivery_phone_numbers_are_masked_to_their_last_four_digits(
     numbers: tuple[str | None, ...], expected: str | None
 ) -> None:
     assert masked_phone(*numbers) == expected
+
+
+def test_govdelivery_a_recipients_error_message_never_shows_a_whole_phone_number_or_an_email(
+    govdelivery_sim: GovdeliverySimulator,
+) -> None:
+    listed = [
+        {
+            "status": "failed",
+            "phone": "+12025550199",
+            "error_message": "To number +1 202-555-0199 unreachable; contact jane@example.org",
+            "_links": {"self": "/messages/sms/165532/recipients/31"},
+        }
+    ]
+    govdelivery_sim.set_fault(Fault(status=200, body=json.dumps(listed).encode(), remaining=1))
+    got = govdelivery_adapter(govdelivery_sim).recipients("165532", None, 1, NOW)
+    assert got is not None
+    (recipient,) = got.recipients
+    assert (recipient.phone, recipient.error_message) == (
+        "*******0199",
+        "To number *******0199 unreachable; contact [email]",
+    )

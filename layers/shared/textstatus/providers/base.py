@@ -18,6 +18,7 @@ from textstatus.errors import (
     TextStatusError,
 )
 from textstatus.events import Observation
+from textstatus.personal import redact_personal
 
 # CallbackRequest is named here too: the callbacks function imports it from this module.
 from textstatus.providers.callbacks import CallbackRequest as CallbackRequest
@@ -198,7 +199,8 @@ class ProviderAdapter(ABC):
         """Build an Observation from a provider word through this adapter's mapping table.
 
         The word and the detail are bounded here, once for every adapter: a provider's answer
-        of any size never becomes an item DynamoDB refuses.
+        of any size never becomes an item DynamoDB refuses; and phone numbers and emails in them
+        are masked (a carrier's error text quotes the number), so none is stored.
         """
         mapped = outcome if outcome is not None else self.outcome(provider_status)
         return Observation(
@@ -206,9 +208,9 @@ class ProviderAdapter(ABC):
             message_id=message_id,
             status=mapped.status,
             reason=mapped.reason,
-            provider_status=provider_status[:MAX_PROVIDER_STATUS],
+            provider_status=redact_personal(provider_status)[:MAX_PROVIDER_STATUS],
             event_at=event_at,
-            provider_detail=join_detail(detail),
+            provider_detail=join_detail(redact_personal(detail) if detail else None),
             provider_gave_time=provider_gave_time,
             **extra,
         )

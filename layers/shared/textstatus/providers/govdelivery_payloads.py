@@ -37,6 +37,18 @@ def last_segment(url: object) -> str | None:
     return segment or None
 
 
+def recipient_segment(url: object) -> str | None:
+    """The recipient's id in `recipient_url` (`.../recipients/{id}`), or None when the path does
+    not end that way (`.../recipients/`, `.../recipients/../../x`)."""
+    if not isinstance(url, str) or not url:
+        return None
+    try:
+        parts = urlsplit(url).path.split("/")
+    except ValueError:
+        return None
+    return parts[-1] if len(parts) >= 2 and parts[-2] == "recipients" and parts[-1] not in ("", ".", "..") else None
+
+
 def numeric_or_text_id(raw: object) -> str | None:
     """A message id given as text, or as a JSON integer of sane size (not a bool, not a float)."""
     if isinstance(raw, str):
@@ -104,5 +116,5 @@ class GovdeliveryCallback(Payload):
     described: ClassVar[str] = "a GovDelivery callback"
     message_id: Annotated[MessageId, BeforeValidator(last_segment)] = Field(alias="message_url")
     status: Word
-    recipient: Annotated[str | None, BeforeValidator(last_segment)] = Field(None, alias="recipient_url")
+    recipient: Annotated[str | None, BeforeValidator(recipient_segment)] = Field(None, alias="recipient_url")
     error_message: OptionalString = None

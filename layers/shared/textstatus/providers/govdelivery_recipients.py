@@ -23,6 +23,7 @@ from pydantic import Field
 from textstatus.clock import provider_time
 from textstatus.errors import ProviderBadResponseError
 from textstatus.events import is_valid_message_id, storable_text
+from textstatus.personal import masked_phone, redact_personal
 from textstatus.providers.base import Outcome, Recipient, RecipientPage
 from textstatus.providers.govdelivery_payloads import last_segment, numeric_or_text_id
 from textstatus.providers.http import ProviderHttp, retry_after_seconds
@@ -44,20 +45,8 @@ if TYPE_CHECKING:
 
 # TMS pages hold 50; a "page" far beyond that is not TMS's paging, and would not fit an answer.
 MAX_RECIPIENTS_PER_PAGE = 500
-PHONE_MASK = "*******"
-# Fewer digits than this and the last four would give most of the number away: all are masked.
-MIN_DIGITS_TO_SHOW = 7
 # A page number we follow (up to 9,999,999: TMS's lists end long before).
 _PAGE = re.compile(r"[1-9][0-9]{0,6}")
-
-
-def masked_phone(*numbers: str | None) -> str | None:
-    """The first number given, masked to its last four digits (`*******1234`); None without one."""
-    for number in numbers:
-        digits = "".join(ch for ch in number or "" if ch in "0123456789")
-        if digits:
-            return PHONE_MASK + (digits[-4:] if len(digits) >= MIN_DIGITS_TO_SHOW else "****")
-    return None
 
 
 class GovdeliveryRecipient(Payload):
@@ -127,7 +116,9 @@ def recipient(raw: GovdeliveryRecipient, now: datetime, outcomes: Mapping[str, O
         status=outcome.status if outcome else None,
         reason=outcome.reason if outcome else Reason.UNKNOWN,
         provider_status=word,
-        error_message=storable_text(raw.error_message)[:MAX_PROVIDER_DETAIL] if raw.error_message else None,
+        error_message=redact_personal(storable_text(raw.error_message))[:MAX_PROVIDER_DETAIL]
+        if raw.error_message
+        else None,
         completed_at=provider_time(raw.completed_at, now),
     )
 
