@@ -41,7 +41,11 @@ MAX_SLICES = 32
 READ_MARGIN_MS = 2_500
 # ISO 8601 with a four-digit year and an explicit offset (`Z` or ±hh:mm); fractions beyond
 # microseconds are cut.
-TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$"
+# ASCII digits only (`\d` would take any script's), an offset of real hours and minutes (-14:00
+# to +14:00, minutes 00 to 59).
+TIME_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$"
+)
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,9 @@ def _bound(text: str, name: str) -> datetime:
         if moment.tzinfo is None:
             raise ValueError("no offset")
         return moment.astimezone(UTC)
-    except (ValueError, OverflowError):
+    except OverflowError:
+        raise InvalidRequestError(f"`{name}` is outside the years 0001 to 9999 in UTC", target=name) from None
+    except ValueError:
         raise InvalidRequestError(
             f"`{name}` must be an ISO 8601 time with its offset, e.g. 2026-11-01T00:00:00Z", target=name
         ) from None

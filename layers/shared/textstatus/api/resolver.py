@@ -101,7 +101,7 @@ class Resolver(APIGatewayRestResolver):
             return _refusal(
                 HTTPStatus.BAD_REQUEST,
                 "BadRequest",
-                f"unknown query parameter(s): {', '.join(map(repr, unknown))}",
+                f"unknown query parameter(s): {_names(unknown)}",
                 "query",
             )
         return None
@@ -120,6 +120,16 @@ class Resolver(APIGatewayRestResolver):
                 dependant = get_dependant(path=resource, call=handler)
                 self._allowed_query[key] = frozenset(field.alias for field in dependant.query_params)
         return self._allowed_query[key]
+
+
+# An error names at most this many of the parameters it refuses: the caller sets how many there are.
+MAX_NAMES_IN_ERROR = 10
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(repr(name[:64]) for name in names[:MAX_NAMES_IN_ERROR])
+    more = len(names) - MAX_NAMES_IN_ERROR
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _refusal(status: HTTPStatus, code: str, message: str, target: str | None) -> dict[str, Any]:
