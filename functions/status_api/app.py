@@ -120,3 +120,6 @@ def list_messages_by_reference(
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+runtime.initialised()  # the end of init: see runtime.initialised (the SnapStart hooks, gc.freeze)
