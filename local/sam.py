@@ -34,6 +34,8 @@ VARIANTS: dict[str, dict[str, str]] = {
         "ClientAuth": "AWS_IAM",
         "WebAclArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/textstatus/0f1e2d3c-4b5a-6978",
     },
+    # Lambda SnapStart on the published versions of the functions serving the API.
+    "snapstart": {"SnapStart": "PublishedVersions"},
 }
 
 # Runs in .venv-sam. Local CodeUri/ContentUri become S3 URIs, as `sam package` / `sam deploy`

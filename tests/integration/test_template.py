@@ -360,3 +360,44 @@ def test_only_the_named_stage_is_deployed_and_it_throttles_every_route(transform
             "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
         }
     ]
+
+
+API_FUNCTIONS = {"StatusApiFunction", "CallbacksFunction", "SubscriptionsFunction"}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_the_api_invokes_published_versions_with_snapstart_as_chosen(mode: str) -> None:
+    deployed = MODES[mode]
+    resources = deployed["Resources"]
+    chosen = sam.VARIANTS[mode].get("SnapStart", deployed["Parameters"]["SnapStart"]["Default"])
+    assert chosen == ("PublishedVersions" if mode == "snapstart" else "None")
+    functions = _of_type(deployed, "AWS::Lambda::Function")
+    snapshotted = {name for name, body in functions.items() if "SnapStart" in body["Properties"]}
+    assert snapshotted == API_FUNCTIONS  # not the poller, the notifier or the delivery function
+    aliases = {
+        body["Properties"]["FunctionName"]["Ref"]: body for body in _of_type(deployed, "AWS::Lambda::Alias").values()
+    }
+    assert set(aliases) == API_FUNCTIONS
+    integrations = json.dumps(_api_body(deployed)["paths"])
+    for name in API_FUNCTIONS:
+        assert functions[name]["Properties"]["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+        alias = aliases[name]["Properties"]
+        assert alias["Name"] == "live"
+        (version_id, attribute) = alias["FunctionVersion"]["Fn::GetAtt"]
+        version = resources[version_id]
+        assert (version["Type"], attribute) == ("AWS::Lambda::Version", "Version")
+        # Switching SnapStart replaces the version (its description cannot change in place), and a
+        # replaced version is deleted with its cached snapshot.
+        assert version["Properties"]["Description"] == {"Fn::Sub": "SnapStart ${SnapStart}"}
+        assert version["DeletionPolicy"] == "Delete"
+        # API Gateway calls the alias, and may: never the unpublished $LATEST.
+        assert f"${{{name}Aliaslive}}" in integrations
+        assert f"${{{name}}}" not in integrations
+        permissions = [
+            body["Properties"]
+            for body in _of_type(deployed, "AWS::Lambda::Permission").values()
+            if body["Properties"]["Principal"] == "apigateway.amazonaws.com"
+            and body["Properties"]["FunctionName"] in ({"Ref": f"{name}Aliaslive"}, {"Ref": name})
+        ]
+        assert permissions
+        assert all(p["FunctionName"] == {"Ref": f"{name}Aliaslive"} for p in permissions)
