@@ -18,7 +18,7 @@ from botocore.credentials import RefreshableCredentials
 from tests.support.api import comapi_post
 from tests.support.aws import table_items
 from tests.support.payloads import comapi_envelope
-from textstatus import runtime
+from textstatus import config, runtime
 from textstatus.providers import registry
 
 
@@ -55,14 +55,12 @@ def test_priming_builds_the_client_and_imports_every_adapter(aws: None) -> None:
 def test_after_a_restore_clients_connections_and_secrets_are_fresh(
     aws: None, callbacks: Any, lambda_runtime: dict[str, list[Callable[[], Any]]]
 ) -> None:
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-
     runtime.initialised()
     for hook in reversed(lambda_runtime["before_snapshot"]):  # as Lambda runs them: last registered first
         hook()
     client, adapter = runtime.dynamodb(), registry.adapter("comapi")
     session = adapter.http.session
-    DEFAULT_PROVIDERS["ssm"] = object()  # a secret read (and its SSM client) cached before the snapshot
+    ssm = config._ssm()  # secrets read (and cached) with an SSM client before the snapshot
 
     for hook in lambda_runtime["after_restore"]:  # in the order registered
         hook()
@@ -70,7 +68,7 @@ def test_after_a_restore_clients_connections_and_secrets_are_fresh(
     assert runtime.dynamodb() is not client
     assert registry.adapter("comapi") is not adapter
     assert registry.adapter("comapi").http.session is not session
-    assert "ssm" not in DEFAULT_PROVIDERS
+    assert config._ssm() is not ssm
     # The restored environment answers with its new client.
     code, answer = comapi_post(callbacks, comapi_envelope(event_id="evt-restored"))
     assert (code, answer["accepted"]) == (200, 1)

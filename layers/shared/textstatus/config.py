@@ -75,15 +75,24 @@ def resolve_secret(secret: Secret) -> str:
         return value
     if not secret.parameter:
         raise ConfigurationError(f"{secret.setting} is not configured (set it or {secret.setting}_PARAMETER)")
-    from aws_lambda_powertools.utilities import parameters  # only when a secret is read
-
     try:
-        resolved = parameters.get_parameter(secret.parameter, decrypt=True, max_age=secret.max_age_seconds)
+        resolved = _ssm().get(secret.parameter, decrypt=True, max_age=secret.max_age_seconds)
     except Exception as exc:  # noqa: BLE001 - any SSM failure is a setting we cannot read
         raise ConfigurationError(f"SSM parameter for {secret.setting} cannot be read ({type(exc).__name__})") from None
     if not isinstance(resolved, str) or not resolved:
         raise ConfigurationError(f"SSM parameter for {secret.setting} is empty")
     return resolved
+
+
+@cache
+def _ssm() -> Any:
+    """Powertools Parameters' SSM provider (its cache of values), on a client of boto3's default
+    session, which the DynamoDB client shares: the provider `parameters.get_parameter` makes for
+    itself starts a boto3 session of its own, about 120 ms of the cold request that reads a secret."""
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SSMProvider  # only when a secret is read
+
+    return SSMProvider(boto3_client=boto3.client("ssm"))
 
 
 class EnvSettings(BaseModel):
@@ -210,5 +219,7 @@ def settings() -> Settings:
 
 
 def reset() -> None:
-    """Forget every cached setting (tests, and the local stack after changing the environment)."""
+    """Forget every cached setting and secret (tests, the local stack after changing the environment,
+    a SnapStart restore)."""
     load.cache_clear()
+    _ssm.cache_clear()

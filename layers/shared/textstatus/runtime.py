@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import random
-import sys
 from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
@@ -76,16 +75,11 @@ def subscriptions() -> SubscriptionStore:
 
 
 def reset() -> None:
-    """Forget everything built (tests; the local stack after a settings change)."""
-    _forget_connections()
-    config.reset()
-
-
-def _forget_connections() -> None:
-    """Drop every client and connection pool built (they are rebuilt on first use)."""
+    """Forget everything built (tests; the local stack after a settings change; a SnapStart restore)."""
     for built in (dynamodb, store, tracker, poller, subscriptions):
         built.cache_clear()
-    registry.reset()  # the adapters, with their HTTP sessions
+    registry.reset()
+    config.reset()
 
 
 def initialised() -> None:
@@ -126,20 +120,15 @@ def restored() -> None:
     unique or fresh is kept. One snapshot resumes many execution environments, minutes or days
     after it was taken:
 
-    - clients and connection pools are dropped (DynamoDB's, the provider adapters' HTTP sessions):
-      a connection of the snapshot is stale, and shared by every environment restored from it;
-    - Powertools Parameters forgets its cached secrets and SSM client: a secret may have been
-      rotated while the snapshot waited;
+    - clients and connection pools are dropped (DynamoDB's, SSM's, the provider adapters' HTTP
+      sessions): a connection of the snapshot is stale, and shared by every environment restored
+      from it; cached secrets go too (one may have been rotated while the snapshot waited);
     - `random` is reseeded from the OS: the jitter of backoffs must differ between environments;
     - boto3's default session is kept (it holds no connection, and rebuilding it costs 120 ms)
       unless its credentials cannot refresh themselves. Under SnapStart, Lambda gives the function
       container credentials, which botocore renews when they expire.
     """
-    _forget_connections()
-    if "aws_lambda_powertools.utilities.parameters" in sys.modules:
-        from aws_lambda_powertools.utilities import parameters
-
-        parameters.clear_caches()  # type: ignore[no-untyped-call] # Powertools leaves it unannotated
+    reset()
     random.seed()
     _drop_session_without_refreshable_credentials()
 
