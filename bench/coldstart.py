@@ -3,19 +3,23 @@
 Each figure is a fresh interpreter that imports a function as the Lambda runtime does (the built
 function's folder and the built layer on its path, boto3 from the interpreter: `.venv-runtime`,
 which has only boto3 as the runtime does) and handles one API Gateway event, against a fresh
-interpreter that imports boto3, creates a DynamoDB client and makes the very same DynamoDB
-requests the handler made (recorded from a handler run through botocore's event hooks, then
-replayed): what is left is what our code costs a cold request. Both are timed inside the
-interpreter, from the first import to the last answer (the interpreter's own start is the same for
-both and left out), and neither may write bytecode: Lambda's code directories are read-only, so
-what `make build` ships is what runs.
+interpreter that imports boto3 and makes the very same AWS requests the handler made, each
+service's client made when first needed (the requests are recorded from a handler run at
+botocore's client, then replayed): what is left is what our code costs a cold request. Both are
+timed inside the interpreter, from the first import to the last answer (the interpreter's own start
+is the same for both and left out), and neither may write bytecode: Lambda's code directories are
+read-only, so what `make build` ships is what runs.
 
 Cases: a Comapi webhook (Comapi's own envelope, signed with X-Comapi-Signature) through
-CallbacksFunction, and a status lookup of a known message through StatusApiFunction. DynamoDB is
-moto's server on loopback with the template's table, as in the local stack. Runs are interleaved
-(handler, baseline, handler, ...) so drift hits both; the figure is the ratio of the medians.
+CallbacksFunction, whose secret is read from SSM as on AWS (the template passes secrets as SSM
+parameter names), then stored with two DynamoDB writes; and a status lookup of a known message
+through StatusApiFunction (one GetItem). DynamoDB and SSM are moto's server on loopback, with the
+template's table, as in the local stack. Runs are interleaved (handler, baseline, handler, ...) so
+drift hits both; the figure is the ratio of the medians.
 
-`python -m bench.coldstart --importtime` prints the slowest imports of one cold callback instead.
+`python -m bench.coldstart --importtime` prints the slowest imports of one cold callback instead;
+`python -m bench.coldstart --against <dir>` measures another build (`.aws-sam/build` of an older
+commit, say) in the same interleaved runs.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ TABLE = "textstatus-coldstart"
 BUILD = ROOT / ".aws-sam" / "build"
 LAYER = BUILD / "SharedLayer" / "python"
 RUNTIME_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
+WEBHOOK_SECRET = "coldstart-comapi-webhook-secret"  # noqa: S105 - moto's, for the bench only
 
 # The handler's interpreter: argv = function folder, layer folder, event file, and "record" to
 # print the DynamoDB requests made instead of the times (a separate, untimed run).
@@ -49,6 +54,14 @@ HANDLER = r"""
 import json, sys, time
 event = json.load(open(sys.argv[3]))
 record = sys.argv[4:] == ["record"]
+if record:  # every AWS request any client makes: service, method and parameters
+    import botocore.client
+    from botocore import xform_name
+    requests, send = [], botocore.client.BaseClient._make_api_call
+    def recorded(client, operation, params):
+        requests.append((client.meta.service_model.service_name, xform_name(operation), params))
+        return send(client, operation, params)
+    botocore.client.BaseClient._make_api_call = recorded
 class Context:
     function_name = "coldstart"; memory_limit_in_mb = 256; aws_request_id = "coldstart"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:coldstart"
@@ -57,14 +70,6 @@ started = time.perf_counter()
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
 import app
 imported = time.perf_counter()
-if record:
-    from botocore import xform_name
-    from textstatus import runtime
-    requests = []
-    runtime.dynamodb().meta.events.register(
-        "provide-client-params.dynamodb.*",
-        lambda params, model, **_: requests.append((xform_name(model.name), params)),
-    )
 answer = app.lambda_handler(event, Context())
 answered = time.perf_counter()
 if answer["statusCode"] != 200:
@@ -72,15 +77,18 @@ if answer["statusCode"] != 200:
 print("COLDSTART " + json.dumps(requests if record else [answered - started, imported - started]))
 """
 
-# The baseline's interpreter: argv = a file of [[method, params], ...] to replay.
+# The baseline's interpreter: argv = a file of [[service, method, params], ...] to replay, each
+# service's client made from boto3's default session when first needed.
 BASELINE = r"""
 import json, sys, time
 requests = json.load(open(sys.argv[1]))
 started = time.perf_counter()
 import boto3
-client = boto3.client("dynamodb")
-for method, params in requests:
-    getattr(client, method)(**params)
+clients = {}
+for service, method, params in requests:
+    if service not in clients:
+        clients[service] = boto3.client(service)
+    getattr(clients[service], method)(**params)
 print("COLDSTART " + json.dumps([time.perf_counter() - started]))
 """
 
@@ -95,13 +103,12 @@ class Case:
 
 @dataclass
 class Figures:
-    handled: list[float]
-    imports: list[float]
-    direct: list[float]
-    requests: list[str]
+    handled: list[float]  # seconds from the first import to the answer
+    imports: list[float]  # seconds of that in importing the function
 
-    def median_ms(self, values: list[float]) -> float:
-        return statistics.median(values) * 1000
+
+def _median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000
 
 
 def _python() -> tuple[str, str]:
@@ -114,7 +121,7 @@ def _python() -> tuple[str, str]:
 
 def _comapi_event(environment: dict[str, str]) -> Callable[[str], dict[str, Any]]:
     """A Comapi `message.delivered` webhook as Comapi sends it (events/callbacks/comapi_delivered.json),
-    for a message and an event id of its own, signed with the configured webhook secret."""
+    for a message and an event id of its own, signed with the webhook secret (in SSM)."""
     from local.gateway import proxy_event
     from local.simulators.comapi import sign
     from local.template import api_routes
@@ -130,7 +137,7 @@ def _comapi_event(environment: dict[str, str]) -> Callable[[str], dict[str, Any]
         body = json.dumps(envelope).encode()
         headers = [
             ("Content-Type", "application/json"),
-            ("X-Comapi-Signature", sign(environment["COMAPI_WEBHOOK_SECRET"], body)),
+            ("X-Comapi-Signature", sign(WEBHOOK_SECRET, body)),
         ]
         return proxy_event(route, "POST", "/v1/callbacks/comapi", [], headers, body)
 
@@ -146,22 +153,28 @@ def _lookup_event(message_id: str) -> Callable[[str], dict[str, Any]]:
 
 
 def _environment(endpoint: str) -> dict[str, str]:
-    """The functions' environment from the template, secrets as values (as the local stack gives
-    them), DynamoDB on loopback, and no bytecode written (Lambda cannot)."""
+    """The functions' environment from the template, as the local stack gives it, except that the
+    Comapi webhook secret is read from SSM (moto's, by the parameter name the template passes) as on
+    AWS; DynamoDB and SSM on loopback; no bytecode written (Lambda cannot)."""
     from local.stack import LOCAL_DEFAULTS, function_environment
+    from local.template import parameter_defaults
 
     port = endpoint.rsplit(":", 1)[1]
-    return {
+    environment = {
         "PATH": os.environ.get("PATH", ""),
         **function_environment({**LOCAL_DEFAULTS, "LOCAL_DYNAMODB_PORT": port}),
         "TABLE_NAME": TABLE,
+        "AWS_ENDPOINT_URL_SSM": endpoint,
+        "COMAPI_WEBHOOK_SECRET_PARAMETER": parameter_defaults()["ComapiWebhookSecretParameter"],
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    del environment["COMAPI_WEBHOOK_SECRET"]
+    return environment
 
 
-def _run(code: str, arguments: list[str], environment: dict[str, str], *flags: str) -> Any:
+def _run(code: str, arguments: list[str], environment: dict[str, str]) -> Any:
     run = subprocess.run(
-        [_python()[0], *flags, "-c", code, *arguments],
+        [_python()[0], "-c", code, *arguments],
         env=environment,
         capture_output=True,
         text=True,
@@ -181,11 +194,11 @@ class Bench:
         self.environment = _environment(endpoint)
         self.work = work
 
-    def handler(self, case: Case, run: str, *extra: str, flags: tuple[str, ...] = ()) -> Any:
+    def handler(self, case: Case, run: str, *extra: str, build: Path = BUILD) -> Any:
         path = self.work / f"event-{run}.json"
         path.write_text(json.dumps(case.event(run)))
-        folder = BUILD / case.function
-        return _run(HANDLER, [str(folder), str(LAYER), str(path), *extra], self.environment, *flags)
+        layer = build / "SharedLayer" / "python"
+        return _run(HANDLER, [str(build / case.function), str(layer), str(path), *extra], self.environment)
 
     def baseline(self, requests: str, run: str) -> float:
         path = self.work / f"requests-{run}.json"
@@ -193,7 +206,8 @@ class Bench:
         (seconds,) = _run(BASELINE, [str(path)], self.environment)
         return float(seconds)
 
-    def measure(self, case: Case, runs: int) -> Figures:
+    def measure(self, case: Case, runs: int, builds: list[Path]) -> tuple[list[Figures], list[float], list[str]]:
+        """Each build's figures, the baseline's times and the requests replayed, runs interleaved."""
         recorded = self.handler(case, "record", "record")
         text = json.dumps(recorded)
 
@@ -201,13 +215,15 @@ class Bench:
             return text.replace("-record", f"-{run}") if case.fresh else text
 
         self.baseline(replayed("direct-first"), "direct-first")  # the OS's file cache, for both sides
-        figures = Figures([], [], [], [method for method, _ in recorded])
+        figures = [Figures([], []) for _ in builds]
+        direct = []
         for number in range(runs):
-            handled, imported = self.handler(case, f"handler-{number}")
-            figures.handled.append(handled)
-            figures.imports.append(imported)
-            figures.direct.append(self.baseline(replayed(f"direct-{number}"), f"direct-{number}"))
-        return figures
+            for index, build in enumerate(builds):
+                handled, imported = self.handler(case, f"handler-{index}-{number}", build=build)
+                figures[index].handled.append(handled)
+                figures[index].imports.append(imported)
+            direct.append(self.baseline(replayed(f"direct-{number}"), f"direct-{number}"))
+        return figures, direct, [f"{service} {method}" for service, method, _ in recorded]
 
 
 def _cases(bench: Bench, known: str) -> list[Case]:
@@ -219,57 +235,65 @@ def _cases(bench: Bench, known: str) -> list[Case]:
 
 
 @contextmanager
-def _dynamodb() -> Iterator[str]:
-    """moto's server on loopback with the template's table (as `make run` has it): its URL."""
+def _moto() -> Iterator[str]:
+    """moto's server on loopback, as `make run` has it, with the template's table and the Comapi
+    webhook secret in SSM: its URL."""
     import boto3
 
     from local.dynamodb import LocalDynamoDB
     from local.stack import free_port
-    from local.template import table_definition
+    from local.template import parameter_defaults, table_definition
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = LocalDynamoDB(free_port()).start()
     try:
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=server.url,
+        session = boto3.session.Session(
             region_name="us-east-1",
             aws_access_key_id="local",
             aws_secret_access_key="local",  # noqa: S106 - moto accepts anything
         )
         arguments, _ = table_definition(TABLE)
-        client.create_table(**arguments)
+        session.client("dynamodb", endpoint_url=server.url).create_table(**arguments)
+        session.client("ssm", endpoint_url=server.url).put_parameter(
+            Name=parameter_defaults()["ComapiWebhookSecretParameter"], Value=WEBHOOK_SECRET, Type="SecureString"
+        )
         yield server.url
     finally:
         server.stop()
 
 
-def first_request() -> bool:
+def first_request(against: Path | None = None) -> bool:
+    """The figures against their target; with `against` (another build, say of an older commit),
+    its figures too, from the same interleaved runs."""
     if not (BUILD / "CallbacksFunction").is_dir() or not LAYER.is_dir():
         return report("first request", 0, f"<= {TARGET:.2f}", False, "no built functions: run `make build`")
-    with _dynamodb() as endpoint, tempfile.TemporaryDirectory() as directory:
+    builds = [BUILD] if against is None else [BUILD, against]
+    with _moto() as endpoint, tempfile.TemporaryDirectory() as directory:
         bench = Bench(endpoint, Path(directory))
         known = f"known-{uuid.uuid4().hex[:8]}"
         callback, lookup = _cases(bench, known)
         bench.handler(callback, known)  # the known message, stored as a callback would store it
         ok = True
         for case in (callback, lookup):
-            figures = bench.measure(case, RUNS)
-            handled, direct = figures.median_ms(figures.handled), figures.median_ms(figures.direct)
-            ratio = handled / direct
-            requests = " + ".join(figures.requests)
-            ok &= report(
-                f"first request: {case.name} / boto3", ratio, f"<= {TARGET:.2f}", ratio <= TARGET,
-                f"{handled:.0f} ms from the first import to the answer (import {figures.median_ms(figures.imports):.0f}"
-                f" ms), {direct:.0f} ms for boto3, its client and the same {requests} (median of {RUNS};"
-                f" {_python()[1]})",
-            )  # fmt: skip
+            figures, direct, requests = bench.measure(case, RUNS, builds)
+            baseline = _median_ms(direct)
+            for build, measured in zip(builds, figures, strict=True):
+                handled = _median_ms(measured.handled)
+                ratio = handled / baseline
+                name = f"first request: {case.name} / boto3" + ("" if build == BUILD else f" ({build})")
+                passed = report(
+                    name, ratio, f"<= {TARGET:.2f}", ratio <= TARGET,
+                    f"{handled:.0f} ms from the first import to the answer (import"
+                    f" {_median_ms(measured.imports):.0f} ms), {baseline:.0f} ms for boto3, its client and the same"
+                    f" {' + '.join(requests)} (median of {RUNS}; {_python()[1]})",
+                )  # fmt: skip
+                ok &= passed or build != BUILD
     return ok
 
 
 def importtime(top: int = 25) -> None:
     """The slowest imports of one cold callback (python -X importtime), cumulative, in ms."""
-    with _dynamodb() as endpoint, tempfile.TemporaryDirectory() as directory:
+    with _moto() as endpoint, tempfile.TemporaryDirectory() as directory:
         bench = Bench(endpoint, Path(directory))
         callback, _ = _cases(bench, "unused")
         path = bench.work / "event.json"
@@ -295,7 +319,12 @@ BENCHMARKS: dict[str, Callable[[], bool]] = {"first-request": first_request}
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--importtime"]:
+    arguments = sys.argv[1:]
+    if arguments == ["--importtime"]:
         importtime()
         sys.exit(0)
+    if arguments[:1] == ["--against"] and len(arguments) == 2:
+        sys.exit(0 if first_request(Path(arguments[1])) else 1)
+    if arguments:
+        sys.exit("usage: python -m bench.coldstart [--importtime | --against <another .aws-sam/build>]")
     sys.exit(0 if first_request() else 1)
