@@ -48,13 +48,16 @@ LAYER = BUILD / "SharedLayer" / "python"
 RUNTIME_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
 WEBHOOK_SECRET = "coldstart-comapi-webhook-secret"  # noqa: S105 - moto's, for the bench only
 
-# The handler's interpreter: argv = function folder, layer folder, event file, and "record" to
-# print the DynamoDB requests made instead of the times (a separate, untimed run).
+# The handler's interpreter: argv = function folder, layer folder, event file, and a mode:
+# - none: a cold start, timed from the first import to the answer;
+# - "record": the AWS requests made instead of the times (a separate, untimed run);
+# - "restore": a SnapStart restore: imported and primed (what the snapshot holds) untimed, then
+#   timed from the after-restore hook to the answer.
 HANDLER = r"""
 import json, sys, time
 event = json.load(open(sys.argv[3]))
-record = sys.argv[4:] == ["record"]
-if record:  # every AWS request any client makes: service, method and parameters
+mode = sys.argv[4] if len(sys.argv) > 4 else ""
+if mode == "record":  # every AWS request any client makes: service, method and parameters
     import botocore.client
     from botocore import xform_name
     requests, send = [], botocore.client.BaseClient._make_api_call
@@ -70,11 +73,16 @@ started = time.perf_counter()
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
 import app
 imported = time.perf_counter()
+if mode == "restore":
+    from textstatus import runtime
+    runtime.prime()
+    started = imported = time.perf_counter()
+    runtime.restored()
 answer = app.lambda_handler(event, Context())
 answered = time.perf_counter()
 if answer["statusCode"] != 200:
     raise SystemExit(f"answered {answer['statusCode']}: {answer['body']}")
-print("COLDSTART " + json.dumps(requests if record else [answered - started, imported - started]))
+print("COLDSTART " + json.dumps(requests if mode == "record" else [answered - started, imported - started]))
 """
 
 # The baseline's interpreter: argv = a file of [[service, method, params], ...] to replay, each
@@ -190,15 +198,26 @@ def _run(code: str, arguments: list[str], environment: dict[str, str]) -> Any:
 class Bench:
     """moto's DynamoDB server with the template's table, and the two sides' interpreters."""
 
-    def __init__(self, endpoint: str, work: Path) -> None:
+    def __init__(self, endpoint: str, work: Path, credentials: str) -> None:
         self.environment = _environment(endpoint)
+        self.restored_environment = {
+            **{name: value for name, value in self.environment.items() if not name.startswith("AWS_SECRET")},
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": credentials,
+        }
+        del self.restored_environment["AWS_ACCESS_KEY_ID"]
         self.work = work
 
-    def handler(self, case: Case, run: str, *extra: str, build: Path = BUILD) -> Any:
+    def restored(self, case: Case, runs: int) -> list[float]:
+        """The first request after a SnapStart restore, `runs` times (seconds)."""
+        return [self.handler(case, f"restored-{number}", mode="restore")[0] for number in range(runs)]
+
+    def handler(self, case: Case, run: str, mode: str = "", build: Path = BUILD) -> Any:
         path = self.work / f"event-{run}.json"
         path.write_text(json.dumps(case.event(run)))
         layer = build / "SharedLayer" / "python"
-        return _run(HANDLER, [str(build / case.function), str(layer), str(path), *extra], self.environment)
+        # Under SnapStart, Lambda gives the function container credentials (refreshable), not keys.
+        environment = self.restored_environment if mode == "restore" else self.environment
+        return _run(HANDLER, [str(build / case.function), str(layer), str(path), mode], environment)
 
     def baseline(self, requests: str, run: str) -> float:
         path = self.work / f"requests-{run}.json"
@@ -208,7 +227,7 @@ class Bench:
 
     def measure(self, case: Case, runs: int, builds: list[Path]) -> tuple[list[Figures], list[float], list[str]]:
         """Each build's figures, the baseline's times and the requests replayed, runs interleaved."""
-        recorded = self.handler(case, "record", "record")
+        recorded = self.handler(case, "record", mode="record")
         text = json.dumps(recorded)
 
         def replayed(run: str) -> str:
@@ -262,14 +281,54 @@ def _moto() -> Iterator[str]:
         server.stop()
 
 
+@contextmanager
+def _container_credentials() -> Iterator[str]:
+    """What Lambda gives a SnapStart function instead of access keys: an endpoint serving
+    temporary credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI), which botocore refreshes itself.
+    Here on loopback, serving the keys moto accepts: its URL."""
+    import threading
+    from datetime import UTC, datetime, timedelta
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    expiry = (datetime.now(UTC) + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    answer = json.dumps(
+        {"AccessKeyId": "local", "SecretAccessKey": "local", "Token": "local", "Expiration": expiry}
+    ).encode()
+
+    class Credentials(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Credentials)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/credentials"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def _info(name: str, value: float, detail: str) -> None:
+    """A figure without a target (what the local stack can show of something only AWS measures)."""
+    print(f"{name:<34} {value:8.2f}  target {'-':<10} INFO     {detail}", file=sys.__stdout__, flush=True)
+
+
 def first_request(against: Path | None = None) -> bool:
     """The figures against their target; with `against` (another build, say of an older commit),
     its figures too, from the same interleaved runs."""
     if not (BUILD / "CallbacksFunction").is_dir() or not LAYER.is_dir():
         return report("first request", 0, f"<= {TARGET:.2f}", False, "no built functions: run `make build`")
     builds = [BUILD] if against is None else [BUILD, against]
-    with _moto() as endpoint, tempfile.TemporaryDirectory() as directory:
-        bench = Bench(endpoint, Path(directory))
+    with _moto() as endpoint, _container_credentials() as credentials, tempfile.TemporaryDirectory() as directory:
+        bench = Bench(endpoint, Path(directory), credentials)
         known = f"known-{uuid.uuid4().hex[:8]}"
         callback, lookup = _cases(bench, known)
         bench.handler(callback, known)  # the known message, stored as a callback would store it
@@ -288,13 +347,19 @@ def first_request(against: Path | None = None) -> bool:
                     f" {' + '.join(requests)} (median of {RUNS}; {_python()[1]})",
                 )  # fmt: skip
                 ok &= passed or build != BUILD
+            restored = _median_ms(bench.restored(case, RUNS))
+            _info(
+                f"first request: {case.name}, SnapStart", restored / baseline,
+                f"{restored:.0f} ms from the after-restore hook to the answer, primed as in the snapshot, against"
+                f" the same cold boto3 ({baseline:.0f} ms); plus Lambda's restore itself, which only AWS shows",
+            )  # fmt: skip
     return ok
 
 
 def importtime(top: int = 25) -> None:
     """The slowest imports of one cold callback (python -X importtime), cumulative, in ms."""
     with _moto() as endpoint, tempfile.TemporaryDirectory() as directory:
-        bench = Bench(endpoint, Path(directory))
+        bench = Bench(endpoint, Path(directory), "")
         callback, _ = _cases(bench, "unused")
         path = bench.work / "event.json"
         path.write_text(json.dumps(callback.event("importtime")))

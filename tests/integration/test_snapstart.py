@@ -45,9 +45,14 @@ def test_without_the_lambda_runtime_nothing_is_registered(monkeypatch: pytest.Mo
     runtime.initialised()  # does not raise
 
 
-def test_priming_builds_the_client_and_imports_every_adapter(aws: None) -> None:
+def test_priming_builds_the_clients_and_imports_every_adapter_but_reads_no_secret(
+    aws: None, env: pytest.MonkeyPatch
+) -> None:
+    env.delenv("COMAPI_WEBHOOK_SECRET")
+    env.setenv("COMAPI_WEBHOOK_SECRET_PARAMETER", "/textstatus/comapi/webhook-secret")  # not even created
     runtime.prime()
     assert runtime.dynamodb.cache_info().currsize == 1
+    assert config._ssm.cache_info().currsize == 1
     for name in registry.PROVIDER_NAMES:
         assert f"textstatus.providers.{name}" in sys.modules
 

@@ -218,6 +218,14 @@ def settings() -> Settings:
     return loaded
 
 
+def prime() -> None:
+    """Before a SnapStart snapshot: the settings read (a published version's environment never
+    changes) and the SSM client made, its model loaded into boto3's session. Never a secret: secrets
+    are read after the restore."""
+    settings()
+    _ssm()
+
+
 def reset() -> None:
     """Forget every cached setting and secret (tests, the local stack after changing the environment,
     a SnapStart restore)."""

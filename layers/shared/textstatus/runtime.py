@@ -106,10 +106,10 @@ def initialised() -> None:
 
 def prime() -> None:
     """Before a SnapStart snapshot: what every first request needs, done once into the snapshot.
-    boto3 is imported and its session loads the DynamoDB model (the client itself is rebuilt after
-    the restore, from that session in milliseconds), the settings are read (the environment of a
-    published version never changes) and every provider's adapter module is imported."""
-    config.settings()
+    boto3 is imported and its session loads the DynamoDB and SSM models (the clients themselves are
+    rebuilt after the restore, from that session in milliseconds), the settings are read
+    (`config.prime`) and every provider's adapter module is imported."""
+    config.prime()
     dynamodb()
     for name in registry.PROVIDER_NAMES:
         registry.adapter_class(name)
