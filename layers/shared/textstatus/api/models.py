@@ -11,7 +11,6 @@ from textstatus.clock import iso
 from textstatus.events import MESSAGE_ID_PATTERN, REFERENCE_PATTERN
 from textstatus.store import HistoryEntry, StatusRecord
 
-
 # Every model is built when a request first needs it (defer_build), not at import: a cold
 # request builds only the models of its own route.
 DEFERRED = ConfigDict(defer_build=True)
