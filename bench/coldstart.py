@@ -17,6 +17,10 @@ through StatusApiFunction (one GetItem). DynamoDB and SSM are moto's server on l
 template's table, as in the local stack. Runs are interleaved (handler, baseline, handler, ...) so
 drift hits both; the figure is the ratio of the medians.
 
+Each case also runs as after a SnapStart restore (a figure without a target): imported and primed
+untimed, as the snapshot holds it, with container credentials as SnapStart gives them, then timed
+from the after-restore hook to the answer. Lambda's restore itself only AWS can show.
+
 `python -m bench.coldstart --importtime` prints the slowest imports of one cold callback instead;
 `python -m bench.coldstart --against <dir>` measures another build (`.aws-sam/build` of an older
 commit, say) in the same interleaved runs.
@@ -196,7 +200,7 @@ def _run(code: str, arguments: list[str], environment: dict[str, str]) -> Any:
 
 
 class Bench:
-    """moto's DynamoDB server with the template's table, and the two sides' interpreters."""
+    """The two sides' interpreters, against moto's server (DynamoDB, SSM)."""
 
     def __init__(self, endpoint: str, work: Path, credentials: str) -> None:
         self.environment = _environment(endpoint)
