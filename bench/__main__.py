@@ -11,9 +11,9 @@ import sys
 import warnings
 
 import bench.harness  # noqa: F401 - puts the layer on the path first
-from bench import hotpath, notifications, poller
+from bench import coldstart, hotpath, notifications, poller
 
-BENCHMARKS = {**hotpath.BENCHMARKS, **poller.BENCHMARKS, **notifications.BENCHMARKS}
+BENCHMARKS = {**hotpath.BENCHMARKS, **coldstart.BENCHMARKS, **poller.BENCHMARKS, **notifications.BENCHMARKS}
 
 
 def main(names: list[str]) -> int:

@@ -37,6 +37,8 @@ VARIANTS: dict[str, dict[str, str]] = {
     # What the cost defaults leave out, turned back on: callbacks through the API only (behind the
     # WAF and the stage throttle), X-Ray traces, Lambda's START/REPORT lines.
     "api-callbacks-traced": {"CallbackFunctionUrl": "false", "Tracing": "Active", "PlatformLogLevel": "INFO"},
+    # Lambda SnapStart on the published versions of the functions serving the API.
+    "snapstart": {"SnapStart": "PublishedVersions"},
 }
 
 # Runs in .venv-sam. Local CodeUri/ContentUri become S3 URIs, as `sam package` / `sam deploy`

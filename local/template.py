@@ -105,7 +105,7 @@ def function_urls(template: dict[str, Any] | None = None) -> dict[str, str]:
     urls = {}
     for body in resources_of_type("AWS::Lambda::Url", template).values():
         target = body["Properties"]["TargetFunctionArn"]
-        function = target["Ref"] if isinstance(target, dict) else str(target)
+        function = (target["Ref"] if isinstance(target, dict) else str(target)).split(".")[0]  # X or X.Alias
         condition = conditions.get(body.get("Condition", ""), {}).get("Fn::Equals", [{}])
         urls[function] = condition[0].get("Ref", "") if isinstance(condition[0], dict) else ""
     return urls

@@ -94,3 +94,6 @@ def _raw_body(body: str | None, base64_encoded: bool) -> bytes:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+runtime.initialised()  # the end of init: see runtime.initialised (the SnapStart hooks, gc.freeze)

@@ -22,3 +22,6 @@ def lambda_handler(event: EventBridgeModel, context: LambdaContext) -> dict[str,
     result = asdict(summary)
     result.pop("by_provider")
     return result
+
+
+runtime.initialised()  # the end of init: see runtime.initialised (the SnapStart hooks, gc.freeze)

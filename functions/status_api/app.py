@@ -223,3 +223,6 @@ def get_outcomes_report(
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+runtime.initialised()  # the end of init: see runtime.initialised (the SnapStart hooks, gc.freeze)

@@ -370,12 +370,14 @@ def test_the_callbacks_function_url_tracing_and_platform_logs_follow_their_param
     permissions = {
         body["Properties"]["Action"]: body["Properties"]
         for body in _of_type(deployed, "AWS::Lambda::Permission").values()
-        if body["Properties"]["FunctionName"] == {"Ref": "CallbacksFunction"} and body["Properties"]["Principal"] == "*"
+        if body["Properties"]["FunctionName"] == {"Ref": "CallbacksFunctionAliaslive"}
+        and body["Properties"]["Principal"] == "*"
     }
     outputs = json.dumps(deployed["Outputs"]["CallbackUrlComapi"])
     if options["CallbackFunctionUrl"] == "true":
         (url,) = urls.values()
-        assert url["Properties"]["TargetFunctionArn"] == {"Ref": "CallbacksFunction"}
+        # The published version behind the alias, as API Gateway invokes it (SnapStart applies there).
+        assert url["Properties"]["TargetFunctionArn"] == {"Ref": "CallbacksFunctionAliaslive"}
         assert url["Properties"]["AuthType"] == "NONE"
         # Both permissions a function URL created since October 2025 needs; InvokeFunction only via the URL.
         assert permissions["lambda:InvokeFunctionUrl"]["FunctionUrlAuthType"] == "NONE"
@@ -398,3 +400,44 @@ def test_the_callbacks_function_url_tracing_and_platform_logs_follow_their_param
         }, name
     (stage,) = _of_type(deployed, "AWS::ApiGateway::Stage").values()
     assert stage["Properties"].get("TracingEnabled", False) is active
+
+
+API_FUNCTIONS = {"StatusApiFunction", "CallbacksFunction", "SubscriptionsFunction"}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_the_api_invokes_published_versions_with_snapstart_as_chosen(mode: str) -> None:
+    deployed = MODES[mode]
+    resources = deployed["Resources"]
+    chosen = sam.VARIANTS[mode].get("SnapStart", deployed["Parameters"]["SnapStart"]["Default"])
+    assert chosen == ("PublishedVersions" if mode == "snapstart" else "None")
+    functions = _of_type(deployed, "AWS::Lambda::Function")
+    snapshotted = {name for name, body in functions.items() if "SnapStart" in body["Properties"]}
+    assert snapshotted == API_FUNCTIONS  # not the poller, the notifier or the delivery function
+    aliases = {
+        body["Properties"]["FunctionName"]["Ref"]: body for body in _of_type(deployed, "AWS::Lambda::Alias").values()
+    }
+    assert set(aliases) == API_FUNCTIONS
+    integrations = json.dumps(_api_body(deployed)["paths"])
+    for name in API_FUNCTIONS:
+        assert functions[name]["Properties"]["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+        alias = aliases[name]["Properties"]
+        assert alias["Name"] == "live"
+        (version_id, attribute) = alias["FunctionVersion"]["Fn::GetAtt"]
+        version = resources[version_id]
+        assert (version["Type"], attribute) == ("AWS::Lambda::Version", "Version")
+        # Switching SnapStart replaces the version (its description cannot change in place), and a
+        # replaced version is deleted with its cached snapshot.
+        assert version["Properties"]["Description"] == {"Fn::Sub": "SnapStart ${SnapStart}"}
+        assert version["DeletionPolicy"] == "Delete"
+        # API Gateway calls the alias, and may: never the unpublished $LATEST.
+        assert f"${{{name}Aliaslive}}" in integrations
+        assert f"${{{name}}}" not in integrations
+        permissions = [
+            body["Properties"]
+            for body in _of_type(deployed, "AWS::Lambda::Permission").values()
+            if body["Properties"]["Principal"] == "apigateway.amazonaws.com"
+            and body["Properties"]["FunctionName"] in ({"Ref": f"{name}Aliaslive"}, {"Ref": name})
+        ]
+        assert permissions
+        assert all(p["FunctionName"] == {"Ref": f"{name}Aliaslive"} for p in permissions)

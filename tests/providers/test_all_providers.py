@@ -18,11 +18,13 @@ from textstatus.errors import (
     ProviderBadResponseError,
     ProviderThrottledError,
     ProviderUnavailableError,
+    UnknownProviderError,
 )
 from textstatus.providers.base import ProviderAdapter, SentMessage, SentMessages
 from textstatus.providers.govdelivery import GovdeliveryAdapter
 from textstatus.providers.http import DEFAULT_RETRY_AFTER_SECONDS, retry_after_seconds
 from textstatus.providers.payloads import bounded_count, first_usable_time, quoted
+from textstatus.providers.registry import PROVIDER_NAMES, adapter_class
 from textstatus.providers.usajobs import UsajobsAdapter
 
 # values every adapter reads -------------------------------------------------------------------
@@ -215,3 +217,16 @@ def test_a_send_response_without_message_ids_is_400_and_stores_nothing(
     assert code == 400
     assert answer["error"]["target"] == "sendResponse"
     assert table_items() == []
+
+
+# the registry ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", PROVIDER_NAMES)
+def test_each_registry_entry_loads_the_adapter_of_that_name(provider: str) -> None:
+    assert adapter_class(provider).name == provider
+
+
+def test_an_unknown_provider_has_no_adapter_class() -> None:
+    with pytest.raises(UnknownProviderError):
+        adapter_class("twilio")

@@ -1,25 +1,21 @@
 """Settings, validated once per cold start from the environment; secrets resolved lazily.
 
-This is the only module that reads `os.environ` (pydantic-settings reads it here, and nowhere
-else). A secret setting `NAME` is taken from the environment variable `NAME` when it is set
-(the local stack, tests), and otherwise from the SSM SecureString parameter named by
-`NAME_PARAMETER` (AWS), read through Powertools Parameters with a cache age
-(`SECRET_CACHE_SECONDS`) so that rotated secrets are picked up without a redeploy.
+This is the only module that reads `os.environ`. A secret setting `NAME` is taken from the
+environment variable `NAME` when it is set (the local stack, tests), and otherwise from the SSM
+SecureString parameter named by `NAME_PARAMETER` (AWS), read through Powertools Parameters with a
+cache age (`SECRET_CACHE_SECONDS`) so that rotated secrets are picked up without a redeploy.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from contextvars import ContextVar
 from datetime import timedelta
 from functools import cache
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
-from pydantic import Field, GetCoreSchemaHandler, SecretStr, ValidationError, model_validator
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, SecretStr, ValidationError, model_validator
 from pydantic_core import core_schema
-from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from textstatus.correlation import MetadataKey
 from textstatus.errors import ConfigurationError
@@ -54,8 +50,8 @@ class Secret(SecretStr):
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: type[Any], handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        # Built by `_ProviderEnvSource` (which knows the setting's name and parameter); plain
-        # text is accepted too (a value given in code).
+        # Built by `_env_values` (which knows the setting's name and parameter); plain text is
+        # accepted too (a value given in code).
         return core_schema.no_info_plain_validator_function(
             lambda value: value if isinstance(value, Secret) else Secret(str(value)),
             serialization=core_schema.plain_serializer_function_ser_schema(str),
@@ -80,10 +76,8 @@ def resolve_secret(secret: Secret) -> str:
         return value
     if not secret.parameter:
         raise ConfigurationError(f"{secret.setting} is not configured (set it or {secret.setting}_PARAMETER)")
-    from aws_lambda_powertools.utilities import parameters  # only when a secret is read
-
     try:
-        resolved = parameters.get_parameter(secret.parameter, decrypt=True, max_age=secret.max_age_seconds)
+        resolved = _ssm().get(secret.parameter, decrypt=True, max_age=secret.max_age_seconds)
     except Exception as exc:  # noqa: BLE001 - any SSM failure is a setting we cannot read
         raise ConfigurationError(f"SSM parameter for {secret.setting} cannot be read ({type(exc).__name__})") from None
     if not isinstance(resolved, str) or not resolved:
@@ -91,79 +85,73 @@ def resolve_secret(secret: Secret) -> str:
     return resolved
 
 
-# The environment `EnvSettings.from_env` was given (None: os.environ), for the source below.
-_GIVEN_ENV: ContextVar[Mapping[str, str] | None] = ContextVar("textstatus_settings_env", default=None)
+@cache
+def _ssm() -> Any:
+    """Powertools Parameters' SSM provider (its cache of values), on a client of boto3's default
+    session, which the DynamoDB client shares: the provider `parameters.get_parameter` makes for
+    itself starts a boto3 session of its own, about 120 ms of the cold request that reads a secret."""
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SSMProvider  # only when a secret is read
+
+    return SSMProvider(boto3_client=boto3.client("ssm"))
 
 
-class _EnvSource(EnvSettingsSource):
-    """The environment (or a given mapping of it), with each secret field read as a `Secret`
-    from `NAME` or `NAME_PARAMETER`."""
+class EnvSettings(BaseModel):
+    """A group of settings read from environment variables: `<env_prefix><FIELD NAME>` (any case;
+    an empty value counts as unset). A secret field (`Secret`) is read from `NAME`, or else names
+    its SSM parameter in `NAME_PARAMETER`; with neither it is missing.
 
-    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str] | None = None) -> None:
-        self._given = env
-        super().__init__(settings_cls)
+    Plain pydantic over the environment: pydantic-settings cost a cold start 40 ms of imports
+    (its CLI, dotenv and cloud sources, asyncio) for what these few lines do.
+    """
 
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        env = os.environ if self._given is None else self._given
-        return {key.lower(): value for key, value in env.items() if value != ""}
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)
+    env_prefix: ClassVar[str] = ""
 
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        value, key, complex_ = super().get_field_value(field, field_name)
-        if field.annotation is not Secret:
-            return value, key, complex_
-        name = setting_name(self.settings_cls, field_name)
-        parameter = self.env_vars.get(f"{name}_parameter".lower())
-        if not value and not parameter:
-            return None, key, False  # not configured: the field is missing
-        max_age = self.env_vars.get("secret_cache_seconds")
-        secret = Secret(
-            value or "",
-            setting=name,
-            parameter=parameter,
-            max_age_seconds=int(max_age) if max_age and max_age.isdigit() else DEFAULT_SECRET_CACHE_SECONDS,
-        )
-        return secret, key, False
-
-    def prepare_field_value(self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool) -> Any:
-        if isinstance(value, Secret):
-            return value
-        return super().prepare_field_value(field_name, field, value, value_is_complex)
-
-
-def setting_name(model: type[BaseSettings], field_name: str) -> str:
-    """The environment variable a field is read from (upper case, with the model's prefix)."""
-    prefix = model.model_config.get("env_prefix") or ""
-    return f"{prefix}{field_name}".upper()
-
-
-class EnvSettings(BaseSettings):
-    """A group of settings read from environment variables: `<env_prefix><FIELD NAME>`."""
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True, env_ignore_empty=True)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, _EnvSource(settings_cls, _GIVEN_ENV.get())
+    def __init_subclass__(cls, *, env_prefix: str = "", **kwargs: Any) -> None:
+        # `class ComapiSettings(ProviderSettings, env_prefix="COMAPI_")`; a subclass without one
+        # keeps its parent's.
+        super().__init_subclass__(**kwargs)
+        if env_prefix:
+            cls.env_prefix = env_prefix
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
         """The settings from `env` alone; ConfigurationError naming the refused settings."""
-        given = _GIVEN_ENV.set(env)
         try:
-            return cls()
+            return cls.model_validate(_env_values(cls, env))
         except ValidationError as exc:
             # Name the settings that are wrong, never their values.
             names = {setting_name(cls, str(err["loc"][0])) if err["loc"] else err["msg"] for err in exc.errors()}
             raise ConfigurationError(f"invalid settings: {', '.join(sorted(names))}") from None
-        finally:
-            _GIVEN_ENV.reset(given)
+
+
+def _env_values(model: type[EnvSettings], env: Mapping[str, str]) -> dict[str, Any]:
+    """The raw value of each field of `model` that `env` sets (strings, and each secret as a `Secret`)."""
+    given = {key.lower(): value for key, value in env.items() if value != ""}
+    max_age = given.get("secret_cache_seconds")
+    values: dict[str, Any] = {}
+    for field_name, field in model.model_fields.items():
+        name = setting_name(model, field_name)
+        value = given.get(name.lower())
+        if field.annotation is Secret:
+            parameter = given.get(f"{name}_parameter".lower())
+            if value is None and parameter is None:
+                continue  # not configured: the field is missing
+            values[field_name] = Secret(
+                value or "",
+                setting=name,
+                parameter=parameter,
+                max_age_seconds=int(max_age) if max_age and max_age.isdigit() else DEFAULT_SECRET_CACHE_SECONDS,
+            )
+        elif value is not None:
+            values[field_name] = value
+    return values
+
+
+def setting_name(model: type[EnvSettings], field_name: str) -> str:
+    """The environment variable a field is read from (upper case, with the model's prefix)."""
+    return f"{model.env_prefix}{field_name}".upper()
 
 
 class ProviderSettings(EnvSettings):
@@ -234,6 +222,16 @@ def settings() -> Settings:
     return loaded
 
 
+def prime() -> None:
+    """Before a SnapStart snapshot: the settings read (a published version's environment never
+    changes) and the SSM client made, its model loaded into boto3's session. Never a secret: secrets
+    are read after the restore."""
+    settings()
+    _ssm()
+
+
 def reset() -> None:
-    """Forget every cached setting (tests, and the local stack after changing the environment)."""
+    """Forget every cached setting and secret (tests, the local stack after changing the environment,
+    a SnapStart restore)."""
     load.cache_clear()
+    _ssm.cache_clear()

@@ -14,9 +14,13 @@ from textstatus.events import MESSAGE_ID_PATTERN
 from textstatus.providers.base import Recipient
 from textstatus.store import HistoryEntry, StatusRecord
 
+# Every model is built when a request first needs it (defer_build), not at import: a cold
+# request builds only the models of its own route.
+DEFERRED = ConfigDict(defer_build=True)
+
 
 class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
 
 
 class MessageStatus(_CamelModel):
@@ -139,7 +143,7 @@ MAX_MESSAGES_PER_REGISTRATION = 100
 class RegisterRequest(_CamelModel):
     """Start tracking: one message by id, or every message in a provider's own send response."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
 
     provider: str = Field(pattern=PROVIDER_PATTERN, examples=["wunderkind"])
     message_id: str | None = Field(None, pattern=MESSAGE_ID_PATTERN, examples=["f9eea82a-ce63-4dfa-ae8e-09b891f446cc"])
@@ -168,6 +172,8 @@ class TrackedMessage(MessageStatus):
 
 
 class TrackedMessages(BaseModel):
+    model_config = DEFERRED
+
     messages: list[TrackedMessage]
     ignored: list[str] = Field(
         default_factory=list,
@@ -187,6 +193,8 @@ class MessageList(_CamelModel):
 
 
 class CallbackAck(BaseModel):
+    model_config = DEFERRED
+
     accepted: int
     duplicates: int
     ignored: int

@@ -177,7 +177,8 @@ Object = Annotated[dict[str, Any], BeforeValidator(lambda v: v if isinstance(v, 
 class Payload(BaseModel):
     """A provider's payload: its field names as aliases, lenient about what we do not read."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    # Built when first parsed (defer_build): a cold request builds only the payloads it reads.
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, defer_build=True)
 
     # What the payload is, for error messages ("a Comapi send response").
     described: ClassVar[str] = "the payload"
