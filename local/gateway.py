@@ -273,14 +273,39 @@ class LocalGateway(ThreadingHTTPServer):
         return response.status_code or status, dict(response.headers), response.body(message)
 
 
-class _GatewayHandler(BaseHTTPRequestHandler):
-    server: LocalGateway
+class _LocalHandler(BaseHTTPRequestHandler):
+    """What the local gateway and the local function URL answer alike: every method goes to
+    `_serve` (not the standard library's 501), quiet, HTTP/1.1 with a read timeout."""
+
     # Seconds a read from the client may wait (a body shorter than its Content-Length).
     timeout = 5
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
+
+    def _serve(self) -> None:
+        raise NotImplementedError
+
+    def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def __getattr__(self, name: str) -> Any:
+        # Every method reaches the routing (the gateway answers MISSING_AUTHENTICATION_TOKEN for what
+        # the API lacks, as API Gateway does).
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+
+class _GatewayHandler(_LocalHandler):
+    server: LocalGateway
 
     def _serve(self) -> None:
         url = urlsplit(self.path)
@@ -367,22 +392,6 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             headers[name] = ", ".join(values)
         self._reply(int(result.get("statusCode", 200)), headers, payload)
 
-    def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            if name.lower() not in ("content-length", "connection"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def __getattr__(self, name: str) -> Any:
-        # Every method reaches the routing (which answers MISSING_AUTHENTICATION_TOKEN for what the
-        # API lacks, as API Gateway does), not the standard library's 501.
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)
-
 
 # -- the callbacks' Lambda function URL -------------------------------------------------------------
 
@@ -467,13 +476,8 @@ class FunctionUrlServer(ThreadingHTTPServer):
         super().__init__((host, port), _FunctionUrlHandler)
 
 
-class _FunctionUrlHandler(BaseHTTPRequestHandler):
+class _FunctionUrlHandler(_LocalHandler):
     server: FunctionUrlServer
-    timeout = 5
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
 
     def _serve(self) -> None:
         url = urlsplit(self.path)
@@ -510,17 +514,3 @@ class _FunctionUrlHandler(BaseHTTPRequestHandler):
         raw = result.get("body") or ""
         payload = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode("utf-8")
         self._reply(int(result["statusCode"]), dict(result.get("headers") or {}), payload)
-
-    def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            if name.lower() not in ("content-length", "connection"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from textstatus.api.errors import ErrorResponse
 from textstatus.api.models import _CamelModel
-from textstatus.api.openapi import STATUS_ROUTE_RESPONSES
+from textstatus.api.openapi import STATUS_ROUTE_RESPONSES, error_answer
 from textstatus.clock import iso
 
 if TYPE_CHECKING:
@@ -97,17 +96,13 @@ def outcomes_report(report: OutcomeReport) -> OutcomesReport:
     )
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
-
-
 REPORT_ROUTE_RESPONSES: dict[int, Any] = {
     **STATUS_ROUTE_RESPONSES,
-    HTTPStatus.BAD_REQUEST: _error(
+    HTTPStatus.BAD_REQUEST: error_answer(
         "Bad Request (`BadRequest`): an unknown query parameter (target `query`); `from` or `to` not a time "
         "(an impossible date), `to` not after `from`, or a window over 31 days (target `from` or `to`)"
     ),
-    HTTPStatus.SERVICE_UNAVAILABLE: _error(
+    HTTPStatus.SERVICE_UNAVAILABLE: error_answer(
         "Service Unavailable: storage is unavailable (`ServiceUnavailable`), or not even the window's first part "
         "could be read in time (`ReportTooLarge`: ask for a shorter window); retry after `Retry-After` seconds"
     ),
