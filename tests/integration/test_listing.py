@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.support.aws import api_event, invoke, table_items
-from textstatus.store.encoding import message_key
+from tests.support.aws import api_event, expire_status, invoke, table_items
 
 REFERENCE = "campaign-250"
 
@@ -46,16 +43,6 @@ def every_page(status_api: Any, limit: int) -> list[list[dict[str, Any]]]:
         if cursor is None:
             return pages
         assert len(pages) <= 300, "the cursor never ends"
-
-
-def expire(provider: str, message_id: str) -> None:
-    """What TTL leaves behind until DynamoDB gets round to deleting it: an expired item."""
-    boto3.client("dynamodb").update_item(
-        TableName=os.environ["TABLE_NAME"],
-        Key=message_key(provider, message_id),
-        UpdateExpression="SET expiresAt = :past",
-        ExpressionAttributeValues={":past": {"N": "1000"}},
-    )
 
 
 @pytest.fixture
@@ -93,7 +80,7 @@ def test_expired_items_are_skipped_without_short_changing_a_page(status_api: Any
     # DynamoDB's Limit counts them before the filter drops them.
     expired = set(order[:20]) | set(order[100:130]) | {order[-1]}
     for message_id in expired:
-        expire("comapi", message_id)
+        expire_status("comapi", message_id)
     live = [message_id for message_id in order if message_id not in expired]
     for limit in (7, 100):
         pages = every_page(status_api, limit)
@@ -105,7 +92,7 @@ def test_expired_items_are_skipped_without_short_changing_a_page(status_api: Any
 def test_a_reference_with_only_expired_messages_lists_nothing(status_api: Any) -> None:
     register_batch(status_api, ["gone-1", "gone-2"])
     for message_id in ("gone-1", "gone-2"):
-        expire("comapi", message_id)
+        expire_status("comapi", message_id)
     assert listing(status_api) == (200, {"messages": [], "nextCursor": None})
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.support.aws import expire_status
 from tests.support.payloads import observed
 from tests.support.rig import FakeClock
 from textstatus import config, runtime
@@ -67,16 +68,6 @@ def later(start: datetime, seconds: float) -> datetime:
     return start + timedelta(seconds=seconds)
 
 
-def expire(provider: str, message_id: str) -> None:
-    """What TTL leaves behind until DynamoDB gets round to deleting it: an expired item."""
-    boto3.client("dynamodb").update_item(
-        TableName=os.environ["TABLE_NAME"],
-        Key=message_key(provider, message_id),
-        UpdateExpression="SET expiresAt = :past",
-        ExpressionAttributeValues={":past": {"N": "1000"}},
-    )
-
-
 def test_a_window_of_delivered_failed_and_in_flight_messages_is_counted_exactly(world: World) -> None:
     t = FROM + timedelta(hours=5)
     # In the window: each registered, then its outcome `seconds` later.
@@ -113,7 +104,7 @@ def test_a_window_of_delivered_failed_and_in_flight_messages_is_counted_exactly(
     world.register("comapi-1", later(t, 3), provider="comapi")
     world.register("expired-ttl", later(t, 50))
     world.report("DELIVERED", "expired-ttl", later(t, 55))
-    expire("wunderkind", "expired-ttl")
+    expire_status("wunderkind", "expired-ttl")
 
     report = world.outcomes()
 

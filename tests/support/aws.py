@@ -17,6 +17,7 @@ from local.gateway import LambdaContext, LocalGateway, function_url_event, proxy
 from local.iam import Policies
 from local.stack import free_port
 from local.template import api_routes, table_definition
+from textstatus.store.encoding import message_key
 
 
 def create_table(name: str, client: Any | None = None) -> None:
@@ -40,6 +41,16 @@ def table_items() -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return items
         params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def expire_status(provider: str, message_id: str) -> None:
+    """What TTL leaves behind until DynamoDB gets round to deleting it: an expired status item."""
+    boto3.client("dynamodb").update_item(
+        TableName=os.environ["TABLE_NAME"],
+        Key=message_key(provider, message_id),
+        UpdateExpression="SET expiresAt = :past",
+        ExpressionAttributeValues={":past": {"N": "1000"}},
+    )
 
 
 def api_event(
