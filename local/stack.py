@@ -192,7 +192,11 @@ class LocalStack:
 
         from local.openapi import render
 
-        spec = render()
+        # The document as committed, but naming this stack's own address (LOCAL_API_PORT), so "Try it
+        # out" in the docs page calls this stack.
+        document = json.loads(render())
+        document["servers"] = [{"url": self.api_url, "description": "this local stack (make run)"}]
+        spec = json.dumps(document, indent=2, sort_keys=True)
         assets = Path(html.__file__).parent
         page = html.generate_swagger_html(
             spec,

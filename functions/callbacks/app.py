@@ -28,10 +28,15 @@ Provider = Annotated[str, Path(pattern=api.PROVIDER_PATTERN, description="usajob
         api.CallbackAck,
         "Taken in (accepted, duplicates and ignored events counted)",
         {
-            **api.ERROR_RESPONSES,
+            # Any content type is taken (each provider sends its own): no 415 here.
+            **{status: answer for status, answer in api.ERROR_RESPONSES.items() if status != 415},
             **api.PROVIDER_BAD_GATEWAY,  # GovDelivery's callbacks are confirmed by a fetch from TMS
             400: api.ERROR_RESPONSES[400]
-            | {"description": "Bad Request (`InvalidCallback`, or `BadRequest` for a body that is not UTF-8)"},
+            | {
+                "description": "Bad Request (`InvalidCallback`): a body that is not the provider's callback (not "
+                "UTF-8, not JSON or a form as the provider sends, nested too deeply, or missing what names the "
+                "message and its status); `PUT` from a provider other than Wunderkind (target `method`)"
+            },
             401: api.ERROR_RESPONSES[400] | {"description": "Unauthorized (`Unauthorized`): bad callback credentials"},
         },
     ),
@@ -40,7 +45,11 @@ Provider = Annotated[str, Path(pattern=api.PROVIDER_PATTERN, description="usajob
 # The query string is the provider's (GovDelivery's ?token=): refusing a real callback loses it.
 @api.any_query_parameters
 def receive_callback(provider: Provider) -> api.CallbackAck:
-    """A provider's status callback (PUT for Wunderkind only), authenticated per provider."""
+    """A provider's status callback (PUT for Wunderkind only), in the provider's own shape, authenticated
+    per provider: Comapi's `X-Comapi-Signature` (HMAC-SHA1 of the raw body), GovDelivery's `?token=` in
+    the URL (form-encoded or JSON fields), Wunderkind's two static headers. The query string is the
+    provider's and is not checked for unknown parameters. Also served by the callbacks' Lambda function
+    URL (`CallbackUrl*` outputs), with the same answers."""
     logger.append_keys(provider=provider)
     event = app.current_event
     request = CallbackRequest(

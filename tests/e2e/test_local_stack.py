@@ -446,3 +446,10 @@ def test_the_banners_report_curl_works_as_printed(stack: Stack) -> None:
     response = stack.call("GET", url[len(stack.api) :])
     assert response.status_code == 200, response.text
     assert response.json()["complete"] is True
+
+
+def test_the_served_api_document_is_the_committed_one_naming_this_stack(stack: Stack) -> None:
+    served = requests.get(stack.api + "/openapi.json", timeout=10).json()
+    committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    assert served["servers"] == [{"url": stack.api, "description": "this local stack (make run)"}]
+    assert {**served, "servers": committed["servers"]} == committed

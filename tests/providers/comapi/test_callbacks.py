@@ -123,6 +123,8 @@ BAD_ELEMENTS: dict[str, Any] = {
     "null": None,
     "payload-not-object": {**comapi_envelope(event_id="bad"), "payload": ["not", "an", "object"]},
     "invalid-status-word": comapi_envelope(status="delivered\u0000", event_id="bad"),
+    # The history shows the provider's event id: control characters are not an id.
+    "event-id-with-control-characters": comapi_envelope(event_id="a\u0000b\nc"),
 }
 
 

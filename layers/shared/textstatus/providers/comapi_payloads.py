@@ -9,6 +9,7 @@ from pydantic import BeforeValidator, Field
 
 from textstatus.providers.payloads import (
     MAX_PROVIDER_DETAIL,
+    EventId,
     MessageId,
     NamedMessage,
     OptionalText,
@@ -63,7 +64,7 @@ class ComapiEvent(Payload):
 
 
 class ComapiMessageEvent(ComapiEvent):
-    event_id: Annotated[str, Field(strict=True, min_length=1, max_length=128)] = Field(alias="eventId")
+    event_id: EventId = Field(alias="eventId")
     payload: ComapiEventPayload
     timestamp: Any = None
 

@@ -157,6 +157,12 @@ def _text(value: str) -> str:
     return value.strip()
 
 
+def _printable(value: str) -> str:
+    if not value.isprintable() or has_lone_surrogate(value):
+        raise ValueError("not printable text")
+    return value
+
+
 def _or_none[T](kind: type[T]) -> Callable[[object], T | None]:
     return lambda value: value if isinstance(value, kind) else None
 
@@ -165,6 +171,8 @@ def _or_none[T](kind: type[T]) -> Callable[[object], T | None]:
 MessageId = Annotated[str, Strict(), AfterValidator(_message_id)]
 # A status word from a callback: short and printable.
 Word = Annotated[str, Strict(), AfterValidator(_word)]
+# A provider's own id for an event (the history shows it): 1 to 128 printable characters.
+EventId = Annotated[str, Strict(), Field(min_length=1, max_length=128), AfterValidator(_printable)]
 # A status word from a provider's own answer: any text that is not blank (bounded when observed).
 Text = Annotated[str, Strict(), AfterValidator(_text)]
 # Values kept only when usable; anything else is as if missing.
