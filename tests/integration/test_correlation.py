@@ -194,3 +194,15 @@ def test_a_lookup_of_a_comapi_message_keeps_its_metadata_and_reference(
         "order-55",
     )
     assert listed(status_api, "order-55") == [message.message_id]
+
+
+def test_a_phone_number_or_email_in_the_data_is_masked_and_never_becomes_the_reference(
+    callbacks: Any, status_api: Any, reference_key: str
+) -> None:
+    callback(callbacks, "DELIVERED", {"orderId": "+1 (202) 555-0199", "contact": "bob@example.com", "shop": "eu-1"})
+    status = status_of(status_api, "wunderkind", MESSAGE_ID)
+    assert status["metadata"] == {"orderId": "*******0199", "contact": "[email]", "shop": "eu-1"}
+    assert status["reference"] is None
+    stored = json.dumps(table_items())
+    for personal in ("555-0199", "2025550199", "bob@example.com"):
+        assert personal not in stored

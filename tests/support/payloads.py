@@ -192,6 +192,13 @@ CORRELATION_OBJECTS: dict[str, tuple[dict[str, Any], dict[str, str] | None, bool
     "25-entries": ({f"k{n}": str(n) for n in range(25)}, {f"k{n}": str(n) for n in range(20)}, True),
     "only-bad-entries": ({"a b": "x", "big": "v" * 300}, None, True),
     "lone-surrogate": ({"name": "a\ud800b"}, {"name": "a\ufffdb"}, False),
+    # Phone numbers and emails are never stored: masked in values, a key that is one is dropped.
+    "personal-values-masked": (
+        {"orderId": "o-1", "phone": "+1 (202) 555-0199", "contact": "bob.smith+tag@mail.example.co.uk"},
+        {"orderId": "o-1", "phone": "*******0199", "contact": "[email]"},
+        True,
+    ),
+    "personal-key-dropped": ({"orderId": "o-1", "12025550177": "k"}, {"orderId": "o-1"}, True),
 }
 
 # observations ---------------------------------------------------------------------------------

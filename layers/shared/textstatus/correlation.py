@@ -19,6 +19,7 @@ from pydantic import StringConstraints, TypeAdapter, ValidationError
 
 from textstatus.events import REFERENCE_PATTERN, Correlation, storable_text
 from textstatus.observability import count, logger
+from textstatus.personal import is_personal_id, looks_masked, redact_personal
 from textstatus.providers.payloads import parse_json
 
 MAX_REFERENCE_LENGTH = 256
@@ -90,6 +91,9 @@ def _entries(data: Mapping[str, Any]) -> tuple[dict[str, str], list[str], int]:
         if not _valid(key_adapter, key):
             reasons.append(f"a key of {len(key)} characters that is not a metadata key")
             continue
+        if is_personal_id(key):
+            reasons.append(f"a key of {len(key)} characters that is a phone number or an email")
+            continue
         if len(metadata) == MAX_METADATA_ENTRIES:
             beyond += 1
             continue
@@ -99,7 +103,11 @@ def _entries(data: Mapping[str, Any]) -> tuple[dict[str, str], list[str], int]:
         elif not _valid(value_adapter, text):
             reasons.append(f"{key}: {len(text)} characters, over {MAX_METADATA_VALUE}")
         else:
-            metadata[key] = text
+            # Phone numbers and emails are never stored: masked where the sender put them.
+            masked = redact_personal(text)
+            if masked != text:
+                reasons.append(f"{key}: a phone number or an email masked")
+            metadata[key] = masked
     dropped = len(reasons) + beyond
     if beyond:
         reasons.append(f"{beyond} entries beyond the first {MAX_METADATA_ENTRIES}")
@@ -124,7 +132,7 @@ def with_reference(correlation: Correlation, key: str | None, provider: str, mes
     value = correlation.metadata.get(key) if key is not None else None
     if value is None:
         return correlation
-    if not _valid(_adapters()[2], value):
+    if not _valid(_adapters()[2], value) or looks_masked(value):
         _dropped(provider, message_id, [f"{key}: {len(value)} characters, not a reference"])
         return correlation
     return replace(correlation, reference=value)

@@ -215,3 +215,21 @@ def test_comapi_a_very_long_time_text_is_quoted_short() -> None:
     (observation,) = comapi_adapter().parse_callback(signed(json.dumps(event).encode()), NOW).observations
     assert not observation.provider_gave_time
     assert len(observation.provider_detail or "") <= 500
+
+
+def test_comapi_an_event_id_that_is_a_phone_number_or_an_email_is_kept_as_a_digest() -> None:
+    """The history shows the provider's event id: never a phone number or an email, yet one id
+    per event id given, so a retry is still a duplicate and two events stay two."""
+
+    def event_id_of(given: str) -> str:
+        body = json.dumps(comapi_envelope(event_id=given)).encode()
+        (observation,) = comapi_adapter().parse_callback(signed(body), NOW).observations
+        return observation.event_id
+
+    first, again, other = event_id_of("bob@example.com"), event_id_of("bob@example.com"), event_id_of("+12025550199")
+    assert first == again != other
+    for kept in (first, other):
+        assert kept.startswith("comapi:sha256:")
+        assert "bob" not in kept
+        assert "2025550199" not in kept
+    assert event_id_of("evt-1") == "comapi:evt-1"

@@ -64,6 +64,9 @@ def test_govdelivery_callbacks_in_form_or_json_name_the_message_from_its_url(bod
         "http://[",
         f"{TMS}/messages/sms/165532/recipients/",
         f"{TMS}/messages/sms/165532/recipients/../../x",
+        # An id shaped like a phone number or an email is not kept (the detail masks it too).
+        f"{TMS}/messages/sms/165532/recipients/12025550199",
+        f"{TMS}/messages/sms/165532/recipients/alice@example.com",
     ],
 )
 def test_govdelivery_a_recipient_id_we_cannot_use_is_left_out(recipient_url: str) -> None:

@@ -17,6 +17,7 @@ from pydantic import Field
 from textstatus.config import ProviderSettings, Secret
 from textstatus.errors import CallbackAuthenticationError, InvalidCallbackError, ProviderBadResponseError
 from textstatus.events import Observation, is_valid_message_id
+from textstatus.personal import is_personal_id
 from textstatus.providers.base import Outcome, ProviderAdapter, RecipientPage, SentMessage, SentMessages
 from textstatus.providers.callbacks import CallbackRequest, ParsedCallback, credentials_match
 from textstatus.providers.govdelivery_payloads import (
@@ -150,7 +151,9 @@ class GovdeliveryAdapter(ProviderAdapter):
         # What the callback claims, kept only until `confirm` replaces it with TMS's own answer.
         outcome = RECIPIENT_STATUSES.get(callback.status.lower())
         # The recipient's id (the end of `recipient_url`) is kept with the claim, for the history.
-        recipient = callback.recipient if is_valid_message_id(callback.recipient) else None
+        # Not one shaped like a phone number or an email (a mangled URL): the detail masks it too.
+        usable = is_valid_message_id(callback.recipient) and not is_personal_id(callback.recipient or "")
+        recipient = callback.recipient if usable else None
         return ParsedCallback(
             [
                 self.observe(

@@ -23,7 +23,7 @@ from pydantic import Field
 from textstatus.clock import provider_time
 from textstatus.errors import ProviderBadResponseError
 from textstatus.events import is_valid_message_id, storable_text
-from textstatus.personal import masked_phone, redact_personal
+from textstatus.personal import is_personal_id, masked_phone, redact_personal
 from textstatus.providers.base import Outcome, Recipient, RecipientPage
 from textstatus.providers.govdelivery_payloads import last_segment, numeric_or_text_id
 from textstatus.providers.http import ProviderHttp, retry_after_seconds
@@ -63,7 +63,7 @@ class GovdeliveryRecipient(Payload):
 
     def recipient_id(self) -> str | None:
         named = numeric_or_text_id(self.id) if self.id is not None else last_segment(self.links.get("self"))
-        return named if is_valid_message_id(named) else None
+        return named if is_valid_message_id(named) and not is_personal_id(named or "") else None
 
 
 def recipients_path(message_id: str, listing: str | None) -> str:

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from textstatus.clock import provider_time
 from textstatus.errors import InvalidCallbackError, InvalidRequestError, ProviderBadResponseError, TextStatusError
 from textstatus.events import has_lone_surrogate, is_valid_message_id
+from textstatus.personal import opaque_if_personal
 
 # What we keep of a provider's words and texts: enough to read, never enough to bloat an item.
 MAX_PROVIDER_STATUS = 64
@@ -157,10 +158,11 @@ def _text(value: str) -> str:
     return value.strip()
 
 
-def _printable(value: str) -> str:
+def _event_id(value: str) -> str:
     if not value.isprintable() or has_lone_surrogate(value):
         raise ValueError("not printable text")
-    return value
+    # The history shows it: one shaped like a phone number or an email is kept as a digest.
+    return opaque_if_personal(value)
 
 
 def _or_none[T](kind: type[T]) -> Callable[[object], T | None]:
@@ -171,8 +173,9 @@ def _or_none[T](kind: type[T]) -> Callable[[object], T | None]:
 MessageId = Annotated[str, Strict(), AfterValidator(_message_id)]
 # A status word from a callback: short and printable.
 Word = Annotated[str, Strict(), AfterValidator(_word)]
-# A provider's own id for an event (the history shows it): 1 to 128 printable characters.
-EventId = Annotated[str, Strict(), Field(min_length=1, max_length=128), AfterValidator(_printable)]
+# A provider's own id for an event (the history shows it): 1 to 128 printable characters, never a
+# phone number or an email (kept as a digest: duplicates stay duplicates).
+EventId = Annotated[str, Strict(), Field(min_length=1, max_length=128), AfterValidator(_event_id)]
 # A status word from a provider's own answer: any text that is not blank (bounded when observed).
 Text = Annotated[str, Strict(), AfterValidator(_text)]
 # Values kept only when usable; anything else is as if missing.
