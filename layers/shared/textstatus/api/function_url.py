@@ -10,7 +10,7 @@ would need every route, and the checks that read the REST event, registered a se
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -20,14 +20,27 @@ def is_function_url_event(event: Mapping[str, Any]) -> bool:
     return event.get("version") == "2.0" and isinstance(context, Mapping) and isinstance(context.get("http"), Mapping)
 
 
-def rest_event(event: Mapping[str, Any], resources: Iterable[str]) -> dict[str, Any]:
-    """The REST proxy event for a function URL request; `resources` are the routes' paths as API
-    Gateway names them (/v1/callbacks/{provider}): the first that matches the path is the event's
-    `resource` and gives its path parameters (none matches: the resolver answers 404)."""
+Route = tuple[str, re.Pattern[str]]
+
+
+def routes(resources: Iterable[str]) -> list[Route]:
+    """The routes' paths as API Gateway names them (/v1/callbacks/{provider}), each with the pattern
+    of the paths it takes, literal paths before those with parameters (built once per resolver)."""
+    ordered = sorted(set(resources), key=lambda resource: (resource.count("{"), resource))
+    return [
+        (resource, re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(resource)) + "$"))
+        for resource in ordered
+    ]
+
+
+def rest_event(event: Mapping[str, Any], known: Sequence[Route]) -> dict[str, Any]:
+    """The REST proxy event for a function URL request: the first of the `known` routes that
+    matches the path is the event's `resource` and gives its path parameters (none matches: the
+    resolver answers 404)."""
     context = event["requestContext"]
     http = context["http"]
     path = str(event.get("rawPath") or http.get("path") or "/")
-    resource, parameters = _match(path, resources)
+    resource, parameters = _match(path, known)
     # A function URL joins repeated headers with commas and lower-cases their names.
     headers = {str(name): str(value) for name, value in (event.get("headers") or {}).items()}
     multi_query: dict[str, list[str]] = {}
@@ -76,10 +89,9 @@ def url_response(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _match(path: str, resources: Iterable[str]) -> tuple[str, dict[str, str] | None]:
-    for resource in resources:
-        pattern = "^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(resource)) + "$"
-        found = re.match(pattern, path)
+def _match(path: str, known: Sequence[Route]) -> tuple[str, dict[str, str] | None]:
+    for resource, pattern in known:
+        found = pattern.match(path)
         if found:
             return resource, {name: unquote(value) for name, value in found.groupdict().items()} or None
     return path, None

@@ -45,6 +45,7 @@ class Resolver(APIGatewayRestResolver):
         self._json_bodies = json_bodies
         self._handlers: dict[tuple[str, str], Callable[..., Any]] = {}
         self._allowed_query: dict[tuple[str, str], frozenset[str] | None] = {}
+        self._url_routes: list[function_url.Route] | None = None  # built on the first function URL request
         install_error_handlers(self)
 
     def route[H: Callable[..., Any]](
@@ -57,6 +58,7 @@ class Resolver(APIGatewayRestResolver):
         def remember(handler: H) -> H:
             for each in (method,) if isinstance(method, str) else method:
                 self._handlers[(each.upper(), resource)] = handler
+            self._url_routes = None
             return register(handler)
 
         return remember
@@ -64,8 +66,9 @@ class Resolver(APIGatewayRestResolver):
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         if function_url.is_function_url_event(event):
             # A Lambda function URL's request: served as the same route's REST request.
-            resources = sorted({resource for _, resource in self._handlers}, key=lambda r: (r.count("{"), r))
-            rest = function_url.rest_event(event, resources)
+            if self._url_routes is None:
+                self._url_routes = function_url.routes(resource for _, resource in self._handlers)
+            rest = function_url.rest_event(event, self._url_routes)
             return function_url.url_response(self.refused(rest) or super().resolve(rest, context))
         return self.refused(event) or super().resolve(event, context)
 
