@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local import iam
@@ -287,6 +287,21 @@ class _LocalHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         raise NotImplementedError
 
+    def _read_body(self, limit: int) -> bytes | Literal["unframed", "too large", "incomplete"]:
+        """The request's body by its Content-Length, or why it cannot be read: no usable
+        Content-Length, more than `limit` bytes, or fewer bytes than declared within `timeout`."""
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            return "unframed"
+        length = int(declared)
+        if length > limit:
+            return "too large"
+        try:
+            body = self.rfile.read(length) if length else b""
+        except TimeoutError:
+            return "incomplete"
+        return body if len(body) == length else "incomplete"
+
     def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
         self.send_response(status)
         for name, value in headers.items():
@@ -310,24 +325,16 @@ class _GatewayHandler(_LocalHandler):
     def _serve(self) -> None:
         url = urlsplit(self.path)
         path = url.path
-        declared = (self.headers.get("Content-Length") or "0").strip()
-        if not declared.isdigit():
-            # What API Gateway answers a request it cannot frame: a 4xx, never a dropped connection.
-            self._reply(*self.server.gateway_answer("BAD_REQUEST_BODY", 400, "Invalid Content-Length"))
-            self.close_connection = True
-            return
-        length = int(declared)
-        if length > MAX_BODY_BYTES:
-            self._reply(*self.server.gateway_answer("REQUEST_TOO_LARGE", 413, "Request Too Long"))
-            self.close_connection = True
-            return
-        try:
-            body = self.rfile.read(length) if length else b""
-        except TimeoutError:
-            body = None
-        if body is None or len(body) < length:
-            # A body shorter than it said: refused once the wait is over, as API Gateway does.
-            self._reply(*self.server.gateway_answer("BAD_REQUEST_BODY", 400, "Incomplete body"))
+        body = self._read_body(MAX_BODY_BYTES)
+        if not isinstance(body, bytes):
+            # What API Gateway answers a request it cannot frame: a 4xx, never a dropped connection;
+            # a body shorter than it said is refused once the wait is over.
+            answers = {
+                "unframed": ("BAD_REQUEST_BODY", 400, "Invalid Content-Length"),
+                "too large": ("REQUEST_TOO_LARGE", 413, "Request Too Long"),
+                "incomplete": ("BAD_REQUEST_BODY", 400, "Incomplete body"),
+            }
+            self._reply(*self.server.gateway_answer(*answers[body]))
             self.close_connection = True
             return
         extra = self.server.extra_routes.get((self.command, path))
@@ -481,18 +488,10 @@ class _FunctionUrlHandler(_LocalHandler):
 
     def _serve(self) -> None:
         url = urlsplit(self.path)
-        declared = (self.headers.get("Content-Length") or "0").strip()
-        length = int(declared) if declared.isdigit() else -1
-        if length < 0 or length > FUNCTION_URL_MAX_BODY_BYTES:
-            self._reply(413 if length > 0 else 400, {"Content-Type": "application/json"}, b'{"Message":null}')
-            self.close_connection = True
-            return
-        try:
-            body = self.rfile.read(length) if length else b""
-        except TimeoutError:
-            body = b""
-        if len(body) < length:
-            self._reply(400, {"Content-Type": "application/json"}, b'{"Message":null}')
+        body = self._read_body(FUNCTION_URL_MAX_BODY_BYTES)
+        if not isinstance(body, bytes):
+            status = 413 if body == "too large" else 400
+            self._reply(status, {"Content-Type": "application/json"}, b'{"Message":null}')
             self.close_connection = True
             return
         event = function_url_event(
