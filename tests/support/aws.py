@@ -64,22 +64,13 @@ def api_event(
     """The REST proxy event API Gateway sends for this request (the template's own route)."""
     route = next((r for r in api_routes() if r.method == method and r.pattern.match(path)), None)
     assert route is not None, f"no {method} {path} in template.yaml"
-    if body is None:
-        raw = b""
-    elif isinstance(body, bytes):
-        raw = body
-    elif isinstance(body, str):
-        raw = body.encode()
-    else:
-        raw = json.dumps(body).encode()
-    header_list = list({"Content-Type": "application/json", **(headers or {})}.items())
     return proxy_event(
         route,
         method,
         path,
         list((query or {}).items()),
-        header_list,
-        raw,
+        _json_headers(headers),
+        _raw(body),
         api_key="test-key" if route.api_key_required else None,
     )
 
@@ -93,9 +84,23 @@ def url_event(
     query: str = "",
 ) -> dict[str, Any]:
     """The event a Lambda function URL sends for this request (payload format 2.0)."""
-    raw = body if isinstance(body, bytes) else body.encode() if isinstance(body, str) else json.dumps(body).encode()
-    header_list = list({"Content-Type": "application/json", **(headers or {})}.items())
-    return function_url_event(method, path, query, header_list, b"" if body is None else raw)
+    return function_url_event(method, path, query, _json_headers(headers), _raw(body))
+
+
+def _raw(body: bytes | str | dict[str, Any] | list[Any] | None) -> bytes:
+    """A test request's body as sent: bytes as given, text as UTF-8, anything else as JSON."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode()
+    return json.dumps(body).encode()
+
+
+def _json_headers(headers: dict[str, str] | None) -> list[tuple[str, str]]:
+    """JSON's Content-Type unless `headers` name another, then `headers`: one of each."""
+    return list({"Content-Type": "application/json", **(headers or {})}.items())
 
 
 def invoke(module: Any, event: dict[str, Any], timeout: int = 10) -> tuple[int, dict[str, Any], Any]:
