@@ -190,11 +190,11 @@ class LocalStack:
         """The OpenAPI document at /openapi.json and Swagger UI at /docs (its assets come with Powertools)."""
         from aws_lambda_powertools.event_handler.openapi.swagger_ui import html
 
-        from local.openapi import render
+        from local.openapi import document as api_document
 
         # The document as committed, but naming this stack's own address (LOCAL_API_PORT), so "Try it
         # out" in the docs page calls this stack.
-        document = json.loads(render())
+        document = api_document()
         document["servers"] = [{"url": self.api_url, "description": "this local stack (make run)"}]
         spec = json.dumps(document, indent=2, sort_keys=True)
         assets = Path(html.__file__).parent
